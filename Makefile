@@ -1,0 +1,39 @@
+# Tollgate build entry points. Every target installs the Debian packages it
+# needs first (as root, with apt-get) when they are missing.
+SWIFT ?= swift
+# C libraries wrapped as system-library targets, plus the tools the build uses.
+APT_PACKAGES := pkg-config libxxhash-dev
+
+.PHONY: deps build run test check-rules bench-rules clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product tollgate
+
+# The main job. The HTTP gateway (`tollgate serve`) is not built yet (issue 5);
+# until it is, this builds the release binary and runs the analyst's checks on
+# the shipped rule files.
+run: build
+	.build/release/tollgate rules check rules/*.rules
+	.build/release/tollgate rules test rules/*.rules
+
+# The whole test suite.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+check-rules: build
+	.build/release/tollgate rules check rules/*.rules
+	.build/release/tollgate rules test rules/*.rules
+
+bench-rules:
+	benchmarks/run rules
+
+clean:
+	rm -rf .build

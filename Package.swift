@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (a DAG; lower modules never import upper ones):
+//   CXXHash (C)  ←  Rules  ←  tollgate (CLI)
+//   TollgateCore ←  Rules
+// See README "Architecture" for what each module holds.
+let package = Package(
+    name: "Tollgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tollgate", targets: ["tollgate"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CXXHash",
+            path: "Sources/CXXHash",
+            pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"])]
+        ),
+        .target(name: "TollgateCore"),
+        .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
+        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules"]),
+        .executableTarget(
+            name: "tollgate-bench",
+            dependencies: ["TollgateCore", "Rules"],
+            path: "benchmarks/Sources/tollgate-bench"
+        ),
+        .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "TollgateCore"]),
+        .testTarget(name: "CLITests", dependencies: ["tollgate"]),
+    ]
+)

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The command tree. Exit codes: 0 success, 1 the work found problems or
+/// failed, 2 the command line itself was wrong.
+enum TollgateCommand {
+    static let usage = """
+    usage: tollgate COMMAND [options]
+
+    Tollgate: a payment gateway with a fraud rules engine.
+
+    commands:
+      rules check FILE...     compile rule files and report errors and warnings
+      rules test FILE...      run the test blocks of rule files
+      rules fmt FILE          print a rule file in canonical form (--write rewrites it)
+      rules eval FILE FACT=VALUE...
+                              score one transaction and show which rules fired and why
+
+    Run 'tollgate COMMAND --help' for a command's options.
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let command = arguments.first else {
+            printError(usage)
+            return 2
+        }
+        let rest = Array(arguments.dropFirst())
+        switch command {
+        case "--help", "-h", "help":
+            print(usage)
+            return 0
+        case "rules":
+            return RulesCommand.run(rest)
+        default:
+            return usageError("unknown command '\(command)'; run 'tollgate --help'")
+        }
+    }
+
+    static func usageError(_ message: String) -> Int32 {
+        printError("tollgate: error: \(message)")
+        return 2
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
