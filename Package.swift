@@ -28,6 +28,6 @@ let package = Package(
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TollgateCore"]),
-        .testTarget(name: "CLITests", dependencies: ["tollgate"]),
+        .testTarget(name: "CLITests"),
     ]
 )

@@ -107,7 +107,10 @@ final class ExpressionCompiler {
                 error(range, "a 'where' filter reads the facts of past payments; feature '\(name)' cannot be used in it")
                 return nil
             }
-            return feature.typed
+            // Report the feature by name (and what it is computed from) when a rule fires.
+            var typed = feature.typed
+            typed.reads = [name] + typed.reads.filter { $0 != name }
+            return typed
         }
         if let entry = FactCatalog.entry(name) {
             let slot = layout.slot(for: name, type: entry.type)

@@ -200,7 +200,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     public var description: String { formatted() }
 
     static func formatDuration(_ seconds: Int64) -> String {
-        for (unit, size) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3_600), ("m", 60)] where seconds != 0 && seconds % size == 0 {
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3_600), ("m", 60)] where seconds != 0 && seconds % size == 0 {
             return "\(seconds / size)\(unit)"
         }
         return "\(seconds)s"

@@ -64,7 +64,10 @@ struct Parser {
     }
 
     private mutating func fail(_ range: SourceRange, _ message: String) -> Abort {
-        diagnostics.error(range, message)
+        // The lexer already reported a bad token; one error per place is enough.
+        if !diagnostics.items.contains(where: { $0.range.start == range.start }) {
+            diagnostics.error(range, message)
+        }
         return Abort()
     }
 
