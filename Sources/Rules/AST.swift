@@ -155,6 +155,8 @@ public struct DecideDecl: Sendable {
 }
 
 public struct TestGiven: Sendable {
+    /// True for the first value of a `given` line (the formatter keeps the lines).
+    public var startsLine: Bool
     public var name: String
     public var nameRange: SourceRange
     public var value: Expr

@@ -11,7 +11,7 @@ struct Analyzer {
         var conjunctsByRule: [(RuleDecl, Set<String>)] = []
         for rule in rules {
             let conjuncts = Analyzer.conjuncts(rule.condition)
-            conjunctsByRule.append((rule, Set(conjuncts.map(ExpressionPrinter.print))))
+            conjunctsByRule.append((rule, Set(conjuncts.map { ExpressionPrinter.print($0) })))
             checkNeverFires(rule, conjuncts)
             checkOftenMissing(rule)
         }

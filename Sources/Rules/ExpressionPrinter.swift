@@ -3,9 +3,11 @@ import TollgateCore
 /// Prints expressions canonically, with only the parentheses precedence needs.
 /// Used by the formatter and by lints that compare conditions.
 enum ExpressionPrinter {
-    static func print(_ expr: Expr) -> String {
+    /// With `source`, durations print as written (`24h` stays `24h`); without,
+    /// in a normal form, so that conditions can be compared.
+    static func print(_ expr: Expr, source: SourceFile? = nil) -> String {
         var out = ""
-        write(expr, minimumPrecedence: 0, into: &out)
+        write(expr, minimumPrecedence: 0, source: source, into: &out)
         return out
     }
 
@@ -21,7 +23,7 @@ enum ExpressionPrinter {
         }
     }
 
-    private static func write(_ expr: Expr, minimumPrecedence: Int, into out: inout String) {
+    private static func write(_ expr: Expr, minimumPrecedence: Int, source: SourceFile?, into out: inout String) {
         let own = precedence(expr)
         let parenthesize = own < minimumPrecedence
         if parenthesize { out += "(" }
@@ -29,36 +31,37 @@ enum ExpressionPrinter {
         case .name(let name): out += name
         case .integer(let value): out += String(value)
         case .decimal(let d): out += DecimalText.format(units: d.mantissa, scale: d.scale)
-        case .duration(let seconds): out += Value.formatDuration(seconds)
+        case .duration(let seconds):
+            if let source { out += String(decoding: source.bytes[expr.range.start..<expr.range.end], as: UTF8.self) } else { out += Value.formatDuration(seconds) }
         case .string(let text): out += quoted(text)
         case .boolean(let value): out += value ? "true" : "false"
         case .unary(.not, let operand):
             out += "not "
-            write(operand, minimumPrecedence: Precedence.comparison, into: &out)
+            write(operand, minimumPrecedence: Precedence.comparison, source: source, into: &out)
         case .unary(.negate, let operand):
             out += "-"
-            write(operand, minimumPrecedence: Precedence.primary, into: &out)
+            write(operand, minimumPrecedence: Precedence.primary, source: source, into: &out)
         case .binary(let op, let left, let right):
             let p = op.precedence
-            write(left, minimumPrecedence: op.isComparison ? p + 1 : p, into: &out)
+            write(left, minimumPrecedence: op.isComparison ? p + 1 : p, source: source, into: &out)
             out += " \(op.rawValue) "
-            write(right, minimumPrecedence: p + 1, into: &out)
+            write(right, minimumPrecedence: p + 1, source: source, into: &out)
         case .inList(let value, let list, _, let negated):
-            write(value, minimumPrecedence: Precedence.comparison + 1, into: &out)
+            write(value, minimumPrecedence: Precedence.comparison + 1, source: source, into: &out)
             out += negated ? " not in @" : " in @"
             out += list
         case .inValues(let value, let values, let negated):
-            write(value, minimumPrecedence: Precedence.comparison + 1, into: &out)
+            write(value, minimumPrecedence: Precedence.comparison + 1, source: source, into: &out)
             out += negated ? " not in [" : " in ["
-            out += values.map { print($0) }.joined(separator: ", ")
+            out += values.map { print($0, source: source) }.joined(separator: ", ")
             out += "]"
         case .like(let value, let pattern, let negated):
-            write(value, minimumPrecedence: Precedence.comparison + 1, into: &out)
+            write(value, minimumPrecedence: Precedence.comparison + 1, source: source, into: &out)
             out += negated ? " not like " : " like "
-            write(pattern, minimumPrecedence: Precedence.comparison + 1, into: &out)
+            write(pattern, minimumPrecedence: Precedence.comparison + 1, source: source, into: &out)
         case .call(let function, _, let arguments):
             out += function + "("
-            out += arguments.map { print($0) }.joined(separator: ", ")
+            out += arguments.map { print($0, source: source) }.joined(separator: ", ")
             out += ")"
         }
         if parenthesize { out += ")" }
@@ -78,11 +81,11 @@ enum ExpressionPrinter {
         return out + "\""
     }
 
-    static func aggregate(_ aggregate: AggregateExpr) -> String {
+    static func aggregate(_ aggregate: AggregateExpr, source: SourceFile) -> String {
         var out = aggregate.function.rawValue + "(" + (aggregate.value ?? "payments")
         out += " by " + aggregate.keys.joined(separator: ", ")
-        out += " over " + Value.formatDuration(aggregate.windowSeconds)
-        if let filter = aggregate.filter { out += " where " + print(filter) }
+        out += " over " + String(decoding: source.bytes[aggregate.windowRange.start..<aggregate.windowRange.end], as: UTF8.self)
+        if let filter = aggregate.filter { out += " where " + print(filter, source: source) }
         return out + ")"
     }
 }

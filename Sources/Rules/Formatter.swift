@@ -83,16 +83,20 @@ public enum RuleFormatter {
 
         private func sameKind(_ a: Statement, _ b: Statement) -> Bool {
             switch (a, b) {
-            case (.rule, .rule), (.letFeature, .letFeature): true
+            case (.rule, .rule), (.letFeature, .letFeature), (.list, .list): true
             default: false
             }
         }
 
+        /// A blank line ends an alignment group; comment lines do not.
         private func separated(_ a: Statement, _ b: Statement) -> Bool {
             let lineA = source.lineAndColumn(of: max(a.range.start, a.range.end - 1)).line
             let lineB = source.lineAndColumn(of: b.range.start).line
-            if lineB - lineA != 1 { return true }
-            return comments.contains { $0.range.start > a.range.end && $0.range.start < b.range.start && !$0.trailing }
+            guard lineB - lineA > 1 else { return false }
+            for line in (lineA + 1)..<lineB where source.lineText(line).allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                return true
+            }
+            return false
         }
 
         private mutating func printGroup(_ group: [Statement]) {
@@ -101,6 +105,7 @@ public enum RuleFormatter {
                 switch statement {
                 case .rule(let rule): heads.append("rule \(rule.name)\(rule.shadow ? " (shadow)" : ""):")
                 case .letFeature(let feature): heads.append("let \(feature.name)")
+                case .list(let list): heads.append("list \(list.name)")
                 default: heads.append("")
                 }
             }
@@ -111,7 +116,7 @@ public enum RuleFormatter {
                 if blankLineBefore(statement.range.start) { output += "\n" }
                 switch statement {
                 case .list(let list):
-                    output += "list \(list.name) = "
+                    output += head.padding(headWidth) + " = "
                     switch list.source {
                     case .file(let path, _): output += "file " + ExpressionPrinter.quoted(path)
                     case .inline(let values): output += inlineList(values.map(\.value))
@@ -119,18 +124,18 @@ public enum RuleFormatter {
                 case .letFeature(let feature):
                     output += head.padding(headWidth) + " = "
                     switch feature.value {
-                    case .expression(let e): output += ExpressionPrinter.print(e)
-                    case .aggregate(let a): output += ExpressionPrinter.aggregate(a)
+                    case .expression(let e): output += ExpressionPrinter.print(e, source: source)
+                    case .aggregate(let a): output += ExpressionPrinter.aggregate(a, source: source)
                     }
                 case .rule(let rule):
-                    output += head.padding(headWidth) + " " + actionText(rule.action).padding(actionWidth)
-                    output += " if " + ExpressionPrinter.print(rule.condition)
+                    let prefix = head.padding(headWidth) + " " + actionText(rule.action).padding(actionWidth) + " if "
+                    output += prefix + wrapped(rule.condition, column: prefix.count)
                 case .decide(let block):
                     output += "decide:" + trailingComments(through: SourceRange(block.range.start, block.range.start + 6)) + "\n"
                     for entry in block.entries {
                         flushComments(before: entry.range.start, indent: "  ")
                         output += "  " + entry.action.rawValue
-                        if let condition = entry.condition { output += " if " + ExpressionPrinter.print(condition) }
+                        if let condition = entry.condition { output += " if " + ExpressionPrinter.print(condition, source: source) }
                         output += trailingComments(through: entry.range) + "\n"
                         lastEnd = entry.range.end
                     }
@@ -138,10 +143,17 @@ public enum RuleFormatter {
                     continue
                 case .test(let test):
                     output += "test " + ExpressionPrinter.quoted(test.name) + ":\n"
-                    for given in test.givens {
-                        flushComments(before: given.nameRange.start, indent: "  ")
-                        output += "  given \(given.name) = \(ExpressionPrinter.print(given.value))"
-                        output += trailingComments(through: given.value.range) + "\n"
+                    for (index, given) in test.givens.enumerated() {
+                        if given.startsLine {
+                            flushComments(before: given.nameRange.start, indent: "  ")
+                            output += "  given "
+                        } else {
+                            output += ", "
+                        }
+                        output += "\(given.name) = \(ExpressionPrinter.print(given.value, source: source))"
+                        if index + 1 == test.givens.count || test.givens[index + 1].startsLine {
+                            output += trailingComments(through: given.value.range) + "\n"
+                        }
                         lastEnd = given.value.range.end
                     }
                     if let expectation = test.expectation {
@@ -157,6 +169,39 @@ public enum RuleFormatter {
                 lastEnd = statement.range.end
             }
         }
+
+        /// A long condition that is a chain of `and` (or `or`) breaks before
+        /// the operator, continuation lines aligned under the condition.
+        private func wrapped(_ condition: Expr, column: Int) -> String {
+            let oneLine = ExpressionPrinter.print(condition, source: source)
+            guard column + oneLine.count > lineWidthMax, case .binary(let op, _, _) = condition.kind, op == .and || op == .or else {
+                return oneLine
+            }
+            var parts: [Expr] = []
+            func collect(_ e: Expr) {
+                if case .binary(op, let l, let r) = e.kind { collect(l); collect(r) } else { parts.append(e) }
+            }
+            collect(condition)
+            let indent = String(repeating: " ", count: column)
+            var lines: [String] = []
+            var line = ""
+            for part in parts {
+                let text = ExpressionPrinter.print(part, source: source)
+                let piece = ExpressionPrinter.precedence(part) <= op.precedence ? "(" + text + ")" : text
+                if line.isEmpty {
+                    line = piece
+                } else if column + line.count + op.rawValue.count + piece.count + 2 <= lineWidthMax {
+                    line += " \(op.rawValue) " + piece
+                } else {
+                    lines.append(line)
+                    line = "\(op.rawValue) " + piece
+                }
+            }
+            lines.append(line)
+            return lines.joined(separator: "\n" + indent)
+        }
+
+        private let lineWidthMax = 100
 
         private func actionText(_ action: RuleAction) -> String {
             switch action {

@@ -127,7 +127,7 @@ struct Parser {
         var statements: [Statement] = []
         while current.kind != .endOfFile {
             if current.kind == .newline { _ = advance(); continue }
-            if diagnostics.items.count >= limits.diagnosticsMax { break }
+            if diagnostics.items.count > limits.diagnosticsMax { break }
             statementIndentColumn = 1
             nodesInStatement = 0
             depth = 0
@@ -362,12 +362,14 @@ struct Parser {
             let (word, wordRange) = try parser.expectIdentifier("'given' or 'expect'")
             switch word {
             case "given":
+                var startsLine = true
                 repeat {
                     if parser.current.kind == .comma { _ = parser.advance() }
                     let (fact, factRange) = try parser.expectIdentifier("a fact or feature name")
                     _ = try parser.expect(.equal, "'=' after '\(fact)'")
                     let value = try parser.parseExpression()
-                    givens.append(TestGiven(name: fact, nameRange: factRange, value: value))
+                    givens.append(TestGiven(startsLine: startsLine, name: fact, nameRange: factRange, value: value))
+                    startsLine = false
                     end = value.range
                 } while parser.current.kind == .comma
                 try parser.expectEndOfLine()

@@ -91,7 +91,7 @@ struct EvaluationTests {
         """)
         let (_, fired) = evaluate(set, ["card_tx_1h": "4", "card.country": "NG", "amount": "30.00"])
         let values = Dictionary(uniqueKeysWithValues: fired[0].values.map { ($0.name, $0.value.formatted()) })
-        #expect(values == ["card_tx_1h": "4", "card.country": "NG", "ratio": "3", "amount": "30.00"])
+        #expect(values == ["card_tx_1h": "4", "card.country": "NG", "ratio": "3.00", "amount": "30.00"])
     }
 
     // MARK: money
