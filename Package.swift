@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module graph (a DAG; lower modules never import upper ones):
-//   CXXHash (C)  ←  Rules  ←  tollgate (CLI)
+//   CXXHash (C)  ←  Rules  ←  RulesIO (files)  ←  tollgate (CLI), tollgate-bench
 //   TollgateCore ←  Rules
 // See README "Architecture" for what each module holds.
 let package = Package(
@@ -20,10 +20,11 @@ let package = Package(
         ),
         .target(name: "TollgateCore"),
         .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
-        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules"]),
+        .target(name: "RulesIO", dependencies: ["Rules"]),
+        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO"]),
         .executableTarget(
             name: "tollgate-bench",
-            dependencies: ["TollgateCore", "Rules"],
+            dependencies: ["TollgateCore", "Rules", "RulesIO"],
             path: "benchmarks/Sources/tollgate-bench"
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),

@@ -33,7 +33,9 @@ enum BuiltinFunction: String, CaseIterable {
             case .double(let c): code = { r in c(r) == nil ? 1 : 0 }
             case .string(let c): code = { r in c(r) == nil ? 1 : 0 }
             }
-            return result(.bool, .bool(code))
+            var typed = result(.bool, .bool(code))
+            if let slot = arg.slot { typed.predicate = .isMissing(slot: slot) }
+            return typed
         case .lower, .upper:
             guard require(0, [.string]) else { return nil }
             let c = args[0].stringCode

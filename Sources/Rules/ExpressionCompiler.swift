@@ -99,8 +99,8 @@ final class ExpressionCompiler {
                 error(range, "'score' is the total of score points; it can only be read in the decide block")
                 return nil
             }
-            return Typed(type: .integer, code: .word({ record in record.score }), isConstant: false, slot: nil,
-                         literal: nil, cost: 1, reads: ["score"])
+            // The engine writes the total into this slot before the decide block runs.
+            return slotRead(layout.slot(for: "score", type: .integer), name: "score", type: .integer)
         }
         if let feature = features[name] {
             guard scope != .filter else {
@@ -149,7 +149,8 @@ final class ExpressionCompiler {
             return Typed(type: .bool, code: .bool({ record in
                 let truth = inner(record)
                 return truth == TruthValue.missing ? truth : 1 - truth
-            }), isConstant: value.isConstant, slot: nil, literal: nil, cost: value.cost + 1, reads: value.reads)
+            }), isConstant: value.isConstant, slot: nil, literal: nil, cost: value.cost + 1, reads: value.reads,
+               predicate: .not(value.lowered))
         case .negate:
             switch value.type {
             case .integer, .money, .duration:
@@ -183,7 +184,8 @@ final class ExpressionCompiler {
                 return nil
             }
             // Kleene logic is commutative: evaluate the cheaper side first.
-            let (first, second) = left.cost <= right.cost ? (left.boolCode, right.boolCode) : (right.boolCode, left.boolCode)
+            let (firstTyped, secondTyped) = left.cost <= right.cost ? (left, right) : (right, left)
+            let (first, second) = (firstTyped.boolCode, secondTyped.boolCode)
             let code: BoolCode
             if op == .and {
                 code = { record in
@@ -202,7 +204,9 @@ final class ExpressionCompiler {
                     return a == TruthValue.isFalse && b == TruthValue.isFalse ? TruthValue.isFalse : TruthValue.missing
                 }
             }
-            return Typed(type: .bool, code: .bool(code), isConstant: isConstant, slot: nil, literal: nil, cost: cost, reads: reads)
+            let predicate: Predicate = op == .and ? .and(firstTyped.lowered, secondTyped.lowered) : .or(firstTyped.lowered, secondTyped.lowered)
+            return Typed(type: .bool, code: .bool(code), isConstant: isConstant, slot: nil, literal: nil, cost: cost, reads: reads,
+                         predicate: predicate)
         case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
             return compileComparison(op, left, right, leftExpr, rightExpr, range, reads: reads)
         case .coalesce:
@@ -245,14 +249,21 @@ final class ExpressionCompiler {
             op = op.mirrored
         }
         let code: BoolCode
+        var predicate: Predicate?
         switch (l.code, r.code) {
         case (.word(let a), .word(let b)):
-            code = ComparisonCode.make(op, words: a, b, leftSlot: l.slot, rightSlot: r.slot,
-                                       rightConstant: r.isConstant ? r.constantWordValue(scratch) : nil)
+            let constant = r.isConstant ? r.constantWordValue(scratch) : nil
+            code = ComparisonCode.make(op, words: a, b, leftSlot: l.slot, rightSlot: r.slot, rightConstant: constant)
+            if let slot = l.slot, let constant { predicate = .wordCompare(op, slot: slot, constant: constant) }
+            else if let slot = l.slot, let other = r.slot { predicate = .wordSlots(op, slot: slot, other: other) }
         case (.double(let a), .double(let b)):
             code = ComparisonCode.make(op, doubles: a, b)
         case (.string(let a), .string(let b)):
-            code = ComparisonCode.make(op, strings: a, b, leftSlot: l.slot, rightConstant: r.isConstant ? b(scratch) : nil)
+            let constant = r.isConstant ? b(scratch) : nil
+            code = ComparisonCode.make(op, strings: a, b, leftSlot: l.slot, rightConstant: constant)
+            if let slot = l.slot, let constant, op == .equal || op == .notEqual {
+                predicate = .stringEquals(slot: slot, bytes: Array(constant.utf8), negated: op == .notEqual)
+            }
         case (.bool(let a), .bool(let b)):
             let equal = op == .equal
             code = { record in
@@ -263,7 +274,7 @@ final class ExpressionCompiler {
         default: preconditionFailure("unify returned different representations")
         }
         return Typed(type: .bool, code: .bool(code), isConstant: l.isConstant && r.isConstant, slot: nil, literal: nil,
-                     cost: l.cost + r.cost + 1, reads: reads)
+                     cost: l.cost + r.cost + 1, reads: reads, predicate: predicate)
     }
 
     /// Brings two operands to one type: literals adapt (a number next to money
@@ -370,10 +381,12 @@ final class ExpressionCompiler {
         let hit: Truth = negated ? TruthValue.isFalse : TruthValue.isTrue
         let miss: Truth = negated ? TruthValue.isTrue : TruthValue.isFalse
         let code: BoolCode
+        var predicate: Predicate?
         switch value.type {
         case .string:
-            let set = Set(items)
+            let set = StringSet(items)
             if let slot = value.slot {
+                predicate = .stringIn(slot: slot, set: set, negated: negated)
                 code = { record in record.present[slot] ? (set.contains(record.strings[slot]) ? hit : miss) : TruthValue.missing }
             } else {
                 let inner = value.stringCode
@@ -392,6 +405,7 @@ final class ExpressionCompiler {
             let bitmap = filling
             let inner = value.wordCode
             if let slot = value.slot {
+                predicate = .countryIn(slot: slot, bitmap: bitmap, negated: negated)
                 code = { record in record.present[slot] ? (bitmap.contains(record.words[slot]) ? hit : miss) : TruthValue.missing }
             } else {
                 code = { record in inner(record).map { bitmap.contains($0) ? hit : miss } ?? TruthValue.missing }
@@ -401,7 +415,7 @@ final class ExpressionCompiler {
             return nil
         }
         return Typed(type: .bool, code: .bool(code), isConstant: value.isConstant, slot: nil, literal: nil,
-                     cost: value.cost + 3, reads: value.reads)
+                     cost: value.cost + 3, reads: value.reads, predicate: predicate)
     }
 
     private func compileLike(_ valueExpr: Expr, _ patternExpr: Expr, negated: Bool, _ scope: Scope) -> Typed? {

@@ -36,11 +36,9 @@ public final class FactRecord {
     /// timestamps, packed countries, bools (0/1); decimals as bit patterns.
     @usableFromInline let words: UnsafeMutablePointer<Int64>
     @usableFromInline let present: UnsafeMutablePointer<Bool>
-    @usableFromInline var strings: [String]
+    @usableFromInline let strings: UnsafeMutablePointer<String>
     /// The minor-unit exponent of the transaction's currency (USD 2), for money facts.
     public var currencyExponent: Int = 2
-    /// The total of score points of the current evaluation; read by the decide block.
-    @usableFromInline var score: Int64 = 0
 
     public init(layout: RecordLayout) {
         self.layout = layout
@@ -49,10 +47,13 @@ public final class FactRecord {
         words.initialize(repeating: 0, count: count)
         present = .allocate(capacity: count)
         present.initialize(repeating: false, count: count)
-        strings = Array(repeating: "", count: count)
+        strings = .allocate(capacity: count)
+        strings.initialize(repeating: "", count: count)
     }
 
     deinit {
+        strings.deinitialize(count: max(1, layout.slots.count))
+        strings.deallocate()
         words.deallocate()
         present.deallocate()
     }
@@ -60,7 +61,6 @@ public final class FactRecord {
     /// Marks every slot missing.
     public func reset() {
         present.update(repeating: false, count: max(1, layout.slots.count))
-        score = 0
     }
 
     public func setMissing(_ slot: Int) { present[slot] = false }

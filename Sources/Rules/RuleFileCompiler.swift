@@ -40,12 +40,14 @@ public enum RuleCompiler {
             Analyzer(compiler: compiler, statements: syntax.statements, declarations: declarations).run()
         }
         var diagnostics = compiler.diagnostics.sorted
+        let hasErrors = diagnostics.contains { $0.severity == .error }
         if diagnostics.count > limits.diagnosticsMax {
+            let dropped = diagnostics[limits.diagnosticsMax...]
             let shown = Array(diagnostics.prefix(limits.diagnosticsMax))
-            let last = shown.last!
-            diagnostics = shown + [Diagnostic(.error, last.range, "too many problems; stopped after \(limits.diagnosticsMax)")]
+            let severity: Diagnostic.Severity = dropped.contains { $0.severity == .error } ? .error : .warning
+            diagnostics = shown + [Diagnostic(severity, shown.last!.range, "too many problems; stopped after \(limits.diagnosticsMax) (\(dropped.count) more)")]
         }
-        guard !diagnostics.contains(where: { $0.severity == .error }) else {
+        guard !hasErrors else {
             return CompileResult(source: source, syntax: syntax, diagnostics: diagnostics, ruleSet: nil)
         }
         let ruleSet = RuleSet(path: source.path, layout: compiler.layout, rules: declarations.rules,
@@ -289,7 +291,7 @@ struct Declarations {
             return RuleSet.Probe(name: name, read: { record in record.value(index) })
         }
         rules.append(RuleSet.Rule(name: rule.name, action: rule.action, isShadow: rule.shadow, line: line(rule.range),
-                                  condition: condition.boolCode, probes: probes))
+                                  condition: condition.boolCode, predicate: condition.lowered, probes: probes))
     }
 
     private mutating func declareDecide(_ block: DecideDecl) {
@@ -301,7 +303,7 @@ struct Declarations {
         for (index, entry) in block.entries.enumerated() {
             if let condition = entry.condition {
                 guard let typed = compiler.compileCondition(condition, scope: .decide, what: "a decide line") else { continue }
-                decideLines.append(.init(action: entry.action, condition: typed.boolCode))
+                decideLines.append(.init(action: entry.action, condition: typed.lowered))
             } else {
                 decideLines.append(.init(action: entry.action, condition: nil))
                 if index < block.entries.count - 1 {

@@ -8,6 +8,7 @@ public final class RuleSet: Sendable {
         /// 1-based line of the rule in its file.
         public let line: Int
         let condition: BoolCode
+        let predicate: Predicate
         let probes: [Probe]
     }
 
@@ -26,7 +27,8 @@ public final class RuleSet: Sendable {
 
     struct DecideLine: Sendable {
         let action: Action
-        let condition: BoolCode?
+        /// Nil for the final line without a condition.
+        let condition: Predicate?
     }
 
     public let path: String
@@ -42,8 +44,14 @@ public final class RuleSet: Sendable {
     public let hash: String
     let decideLines: [DecideLine]
 
-    // Hot-path arrays, parallel to `rules`.
-    private let conditions: [BoolCode]
+    // The hot path: every condition in one flat program, and per-rule kinds and points.
+    private let program: Program
+    private let decideProgram: Program
+    private let decideActions: [Action]
+    /// The usual decide block, `ACTION if score OP N` lines and a final
+    /// default, as plain (comparison, threshold) pairs; nil for anything else.
+    private let scoreThresholds: [(comparison: UInt8, threshold: Int64, action: Action)]?
+    private let scoreSlot: Int?
     private let kinds: [UInt8]
     private let points: [Int64]
 
@@ -61,7 +69,11 @@ public final class RuleSet: Sendable {
         self.decideLines = decideLines
         self.tests = tests
         self.hash = hash
-        conditions = rules.map(\.condition)
+        program = Program(conditions: rules.map(\.predicate))
+        decideProgram = Program(conditions: decideLines.map { $0.condition ?? .constant(TruthValue.isTrue) })
+        decideActions = decideLines.map(\.action)
+        scoreSlot = layout.slot(named: "score")?.index
+        scoreThresholds = RuleSet.thresholds(decideLines, scoreSlot: scoreSlot)
         kinds = rules.map { rule in
             if rule.isShadow { return RuleSet.kindShadow }
             switch rule.action {
@@ -83,14 +95,13 @@ public final class RuleSet: Sendable {
     /// challenge and review rules and the decide block applied to the score.
     /// Shadow rules are evaluated and reported but never act.
     public func evaluate(_ record: FactRecord, into result: inout Evaluation) {
-        result.fired.removeAll(keepingCapacity: true)
+        if !result.fired.isEmpty { result.fired.removeAll(keepingCapacity: true) }
         var score: Int64 = 0
         var blocked = false, allowed = false
         var strongest = Action.allow
-        let count = conditions.count
-        conditions.withUnsafeBufferPointer { conditions in
-            kinds.withUnsafeBufferPointer { kinds in
-                for index in 0..<count where conditions[index](record) == TruthValue.isTrue {
+        kinds.withUnsafeBufferPointer { kinds in
+            points.withUnsafeBufferPointer { points in
+                program.run(record) { index in
                     result.fired.append(Int32(index))
                     switch kinds[index] {
                     case RuleSet.kindBlock: blocked = true
@@ -109,8 +120,8 @@ public final class RuleSet: Sendable {
         } else if allowed {
             result.action = .allow
         } else {
-            record.score = score
-            let decided = decide(record)
+            if let scoreSlot { record.setWord(scoreSlot, score) }
+            let decided = decide(record, score: score)
             result.action = max(strongest, decided)
         }
     }
@@ -121,12 +132,30 @@ public final class RuleSet: Sendable {
         return result
     }
 
-    private func decide(_ record: FactRecord) -> Action {
-        for line in decideLines {
-            guard let condition = line.condition else { return line.action }
-            if condition(record) == TruthValue.isTrue { return line.action }
+    private static func thresholds(_ lines: [DecideLine], scoreSlot: Int?) -> [(comparison: UInt8, threshold: Int64, action: Action)]? {
+        var thresholds: [(comparison: UInt8, threshold: Int64, action: Action)] = []
+        for line in lines {
+            switch line.condition {
+            case nil: thresholds.append((255, 0, line.action))
+            case .wordCompare(let op, let slot, let constant)? where slot == scoreSlot:
+                thresholds.append((op.comparisonCode, constant, line.action))
+            default: return nil
+            }
         }
-        return .allow
+        return thresholds
+    }
+
+    /// The action of the first decide line that holds; allow when none does.
+    private func decide(_ record: FactRecord, score: Int64) -> Action {
+        if let scoreThresholds {
+            for line in scoreThresholds where line.comparison == 255 || Program.compare(line.comparison, score, line.threshold) {
+                return line.action
+            }
+            return .allow
+        }
+        var first = Int.max
+        decideProgram.run(record) { index in first = min(first, index) }
+        return first == Int.max ? .allow : decideActions[first]
     }
 
     /// The fired rules with the values that made them fire; call on the same

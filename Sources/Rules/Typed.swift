@@ -19,6 +19,11 @@ struct Typed {
     var cost: Int
     /// Facts and features the value depends on, for "why did it fire".
     var reads: [String]
+    /// For booleans: the shape the flat `Program` can run without a closure.
+    var predicate: Predicate? = nil
+
+    /// The predicate of a boolean, falling back to its closure.
+    var lowered: Predicate { predicate ?? .code(boolCode) }
 
     var wordCode: WordCode {
         guard case .word(let code) = code else { preconditionFailure("\(type) is not held in a word") }
@@ -66,7 +71,8 @@ struct Typed {
     }
 
     static func constantBool(_ truth: Truth) -> Typed {
-        Typed(type: .bool, code: .bool({ _ in truth }), isConstant: true, slot: nil, literal: nil, cost: 0, reads: [])
+        Typed(type: .bool, code: .bool({ _ in truth }), isConstant: true, slot: nil, literal: nil, cost: 0, reads: [],
+              predicate: .constant(truth))
     }
 
     /// The value of a constant word expression (after folding).

@@ -1,5 +1,6 @@
 import Foundation
 import Rules
+import RulesIO
 import TollgateCore
 
 /// `tollgate rules check|test|fmt|eval`: the analyst's commands.

@@ -50,7 +50,7 @@ struct LimitsTests {
         let text = String(repeating: "rule: \n", count: 1000)
         let found = messages(text) { $0.diagnosticsMax = 20 }
         #expect(found.count <= 21)
-        #expect(found.last == "too many problems; stopped after 20")
+        #expect(found.last?.hasPrefix("too many problems; stopped after 20") == true)
     }
 
     @Test func numbersAndDurationsOutOfRange() {

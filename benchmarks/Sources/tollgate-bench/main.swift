@@ -1,1 +1,29 @@
-print("bench")
+import Foundation
+
+// tollgate-bench: the measuring side of benchmarks/run. Not part of the product.
+let usage = "usage: tollgate-bench rules [--rules FILE] [--count N] [--data-out FILE] [--compile-rules N] [--repetitions N]"
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.first == "rules" else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
+}
+arguments.removeFirst()
+var options: [String: String] = [:]
+while arguments.count >= 2, arguments[0].hasPrefix("--") {
+    options[String(arguments[0].dropFirst(2))] = arguments[1]
+    arguments.removeFirst(2)
+}
+guard arguments.isEmpty else {
+    FileHandle.standardError.write(Data("tollgate-bench: unexpected argument \(arguments[0])\n\(usage)\n".utf8))
+    exit(2)
+}
+do {
+    try RulesBenchmark.run(rulesPath: options["rules"] ?? "rules/default.rules",
+                           count: Int(options["count"] ?? "") ?? 1_000_000,
+                           dataOut: options["data-out"],
+                           compileRules: Int(options["compile-rules"] ?? "") ?? 10_000,
+                           repetitions: Int(options["repetitions"] ?? "") ?? 5)
+} catch {
+    FileHandle.standardError.write(Data("tollgate-bench: error: \(error)\n".utf8))
+    exit(1)
+}

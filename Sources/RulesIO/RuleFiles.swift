@@ -1,13 +1,14 @@
 import Foundation
 import Rules
 
-/// Reads rule files and the list files they name (relative to the rule file's folder).
-enum RuleFiles {
-    struct ReadError: Error {
-        let message: String
+/// Reads rule files and the list files they name (relative to the rule file's
+/// folder): the file-system side of `Rules`, shared by the CLI and the benchmarks.
+public enum RuleFiles {
+    public struct ReadError: Error {
+        public let message: String
     }
 
-    static func compile(path: String) throws(ReadError) -> CompileResult {
+    public static func compile(path: String) throws(ReadError) -> CompileResult {
         let bytes = try readBytes(path)
         let folder = (path as NSString).deletingLastPathComponent
         let loader: ListFileLoader = { listPath throws(ListFileError) in
@@ -23,7 +24,7 @@ enum RuleFiles {
         return RuleCompiler.compile(SourceFile(path: path, bytes: bytes), listLoader: loader)
     }
 
-    static func readBytes(_ path: String) throws(ReadError) -> [UInt8] {
+    public static func readBytes(_ path: String) throws(ReadError) -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ReadError(message: "no such file")
@@ -36,7 +37,7 @@ enum RuleFiles {
     }
 
     /// One item per line; blank lines and `#` comments are skipped; spaces trimmed.
-    static func readListItems(_ path: String) throws(ReadError) -> [String] {
+    public static func readListItems(_ path: String) throws(ReadError) -> [String] {
         let bytes = try readBytes(path)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw ReadError(message: "not valid UTF-8") }
         var items: [String] = []
