@@ -116,7 +116,13 @@ int main(int argc, char **argv) {
     qsort(seconds + 1, repetitions, sizeof(double), compare_doubles);  /* pass 0 warms caches */
     double median = seconds[1 + repetitions / 2];
     long actions[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < count; i++) actions[evaluate(&transactions[i], &shadow)]++;
+    unsigned long long checksum_prefix = 0;  /* over the first 100,000 rows, for the zen-engine cross-check */
+    for (size_t i = 0; i < count; i++) {
+        int action = evaluate(&transactions[i], &shadow);
+        actions[action]++;
+        if (i < 100000) checksum_prefix += (unsigned long long)action * (i % 997 + 1);
+    }
+    printf("c_checksum_first_100000=%llu\n", checksum_prefix);
     printf("c_seconds_median=%.6f\n", median);
     printf("c_evals_per_second=%.0f\n", count / median);
     printf("c_checksum=%llu\n", checksum);
