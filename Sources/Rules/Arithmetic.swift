@@ -3,6 +3,33 @@
 enum Arithmetic {
     static func compile(_ op: BinaryOperator, _ left: Typed, _ right: Typed, _ range: SourceRange,
                         compiler: ExpressionCompiler) -> Typed? {
+        guard var result = compileCode(op, left, right, range, compiler: compiler) else { return nil }
+        result.affine = affine(op, left, right, resultType: result.type)
+        return result
+    }
+
+    /// Sums of slots and integer multiples of one slot keep their terms.
+    private static func affine(_ op: BinaryOperator, _ left: Typed, _ right: Typed, resultType: ValueType) -> [AffineTerm]? {
+        guard resultType.isWord else { return nil }
+        switch op {
+        case .add where left.type == right.type:
+            guard let l = left.affine, let r = right.affine else { return nil }
+            return l + r
+        case .multiply:
+            if case .integer(let k)? = left.literal, let r = right.affine, r.count == 1, r[0].factor == 1 {
+                return [AffineTerm(slot: r[0].slot, factor: k)]
+            }
+            if case .integer(let k)? = right.literal, let l = left.affine, l.count == 1, l[0].factor == 1 {
+                return [AffineTerm(slot: l[0].slot, factor: k)]
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private static func compileCode(_ op: BinaryOperator, _ left: Typed, _ right: Typed, _ range: SourceRange,
+                                    compiler: ExpressionCompiler) -> Typed? {
         // Money with a literal number: `5 * avg`, `amount - 20` (20.00 of the currency).
         var left = left, right = right
         if op == .add || op == .subtract {

@@ -132,7 +132,9 @@ final class ExpressionCompiler {
         case .bool: code = .bool({ record in record.present[slot] ? (record.words[slot] != 0 ? 1 : 0) : 2 })
         default: code = .word({ record in record.present[slot] ? record.words[slot] : nil })
         }
-        return Typed(type: type, code: code, isConstant: false, slot: slot, literal: nil, cost: 1, reads: [name])
+        var typed = Typed(type: type, code: code, isConstant: false, slot: slot, literal: nil, cost: 1, reads: [name])
+        if type.isWord && type != .bool { typed.affine = [AffineTerm(slot: slot, factor: 1)] }
+        return typed
     }
 
     // MARK: - Operators
@@ -256,6 +258,8 @@ final class ExpressionCompiler {
             code = ComparisonCode.make(op, words: a, b, leftSlot: l.slot, rightSlot: r.slot, rightConstant: constant)
             if let slot = l.slot, let constant { predicate = .wordCompare(op, slot: slot, constant: constant) }
             else if let slot = l.slot, let other = r.slot { predicate = .wordSlots(op, slot: slot, other: other) }
+            else if let terms = l.affine, let constant { predicate = .affineCompare(op, terms, [], constant: constant) }
+            else if let left = l.affine, let right = r.affine { predicate = .affineCompare(op, left, right, constant: 0) }
         case (.double(let a), .double(let b)):
             code = ComparisonCode.make(op, doubles: a, b)
         case (.string(let a), .string(let b)):

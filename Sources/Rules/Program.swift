@@ -8,6 +8,8 @@ indirect enum Predicate: Sendable {
     case stringIn(slot: Int, set: StringSet, negated: Bool)
     case countryIn(slot: Int, bitmap: CountryBitmap, negated: Bool)
     case isMissing(slot: Int)
+    /// Σ left OP Σ right + constant, each Σ of factor × slot.
+    case affineCompare(BinaryOperator, [AffineTerm], [AffineTerm], constant: Int64)
     case not(Predicate)
     case and(Predicate, Predicate)
     case or(Predicate, Predicate)
@@ -20,8 +22,8 @@ indirect enum Predicate: Sendable {
 /// closures remain for arithmetic, functions and other rare shapes.
 final class Program: @unchecked Sendable {
     enum Opcode: UInt8 {
-        case constant, wordCompare, wordSlots, stringEquals, stringIn, countryIn, isMissing, code
-        case not, and, or, jumpIfFalse, jumpIfTrue, fire
+        case constant, wordCompare, wordSlots, stringEquals, stringIn, countryIn, isMissing, affineCompare, code
+        case not, and, or, jumpIfFalse, jumpIfTrue, popJumpIfFalse, fire
     }
 
     /// What a leaf does with its truth value: push it (and maybe jump on it,
@@ -29,6 +31,10 @@ final class Program: @unchecked Sendable {
     /// Folding these into the leaf saves a dispatch per leaf.
     enum Then: UInt8 {
         case push, pushJumpIfFalse, pushJumpIfTrue, fire
+        /// The left side of `and` in a rule: false decides, so jump with nothing pushed.
+        case pushOrSkipIfFalse
+        /// The right side of `and`/`or` when it is a leaf: combine with the value below.
+        case andPush, orPush, andFire
     }
 
     /// One instruction; plain data. Field use depends on the opcode.
@@ -42,6 +48,8 @@ final class Program: @unchecked Sendable {
         var operand: Int32 = 0
         /// Jump target or rule index, for `then`, `jump…` and `fire`.
         var target: Int32 = 0
+        /// For `affineCompare`: how many right-hand terms follow the left ones.
+        var rightTerms: Int32 = 0
         var constant: Int64 = 0
     }
 
@@ -50,6 +58,10 @@ final class Program: @unchecked Sendable {
     private let countryBitmaps: UnsafeMutableBufferPointer<CountryBitmap>
     private let stringBytes: UnsafeMutableBufferPointer<UInt8>
     private let closures: UnsafeMutableBufferPointer<BoolCode>
+    /// Affine terms: for an `affineCompare`, `operand` is the first of its left
+    /// terms, `slot` their count, then `comparisonRight` right terms follow.
+    private let termSlots: UnsafeMutableBufferPointer<Int32>
+    private let termFactors: UnsafeMutableBufferPointer<Int64>
     private let instructionCount: Int
     private let stringSetCount: Int
     private let closureCount: Int
@@ -71,6 +83,10 @@ final class Program: @unchecked Sendable {
         _ = stringBytes.initialize(from: builder.stringBytes)
         closures = .allocate(capacity: max(1, builder.closures.count))
         _ = closures.initialize(from: builder.closures)
+        termSlots = .allocate(capacity: max(1, builder.termSlots.count))
+        _ = termSlots.initialize(from: builder.termSlots)
+        termFactors = .allocate(capacity: max(1, builder.termFactors.count))
+        _ = termFactors.initialize(from: builder.termFactors)
         instructionCount = builder.instructions.count
         stringSetCount = builder.stringSets.count
         closureCount = builder.closures.count
@@ -85,6 +101,8 @@ final class Program: @unchecked Sendable {
         stringBytes.deallocate()
         closures.baseAddress!.deinitialize(count: closureCount)
         closures.deallocate()
+        termSlots.deallocate()
+        termFactors.deallocate()
     }
 
     private struct Builder {
@@ -93,6 +111,8 @@ final class Program: @unchecked Sendable {
         var countryBitmaps: [CountryBitmap] = []
         var stringBytes: [UInt8] = []
         var closures: [BoolCode] = []
+        var termSlots: [Int32] = []
+        var termFactors: [Int64] = []
         var depth = 0
         var depthMax = 0
 
@@ -102,11 +122,21 @@ final class Program: @unchecked Sendable {
             instruction.then = then
             instruction.target = target
             instructions.append(instruction)
-            if then != .fire {
+            switch then {
+            case .push, .pushJumpIfFalse, .pushJumpIfTrue, .pushOrSkipIfFalse:
                 depth += 1
                 depthMax = max(depthMax, depth)
+            case .andFire: depth -= 1
+            case .fire, .andPush, .orPush: break
             }
             return instructions.count - 1
+        }
+
+        private func isLeaf(_ predicate: Predicate) -> Bool {
+            switch predicate {
+            case .not, .and, .or: false
+            default: true
+            }
         }
 
         /// Applies `then` to a value a non-leaf left on the stack.
@@ -115,6 +145,8 @@ final class Program: @unchecked Sendable {
             case .push: return instructions.count - 1
             case .pushJumpIfFalse: instructions.append(Instruction(opcode: .jumpIfFalse, target: target))
             case .pushJumpIfTrue: instructions.append(Instruction(opcode: .jumpIfTrue, target: target))
+            case .pushOrSkipIfFalse: instructions.append(Instruction(opcode: .popJumpIfFalse, target: target))
+            case .andPush, .orPush, .andFire: preconditionFailure("only leaves combine")
             case .fire:
                 instructions.append(Instruction(opcode: .fire, target: target))
                 depth -= 1
@@ -146,6 +178,16 @@ final class Program: @unchecked Sendable {
                 return leaf(Instruction(opcode: .countryIn, negated: negated, slot: Int32(slot), operand: Int32(countryBitmaps.count - 1)), then, target)
             case .isMissing(let slot):
                 return leaf(Instruction(opcode: .isMissing, slot: Int32(slot)), then, target)
+            case .affineCompare(let op, let left, let right, let constant):
+                let start = Int32(termSlots.count)
+                for term in left + right {
+                    termSlots.append(Int32(term.slot))
+                    termFactors.append(term.factor)
+                }
+                var instruction = Instruction(opcode: .affineCompare, comparison: op.comparisonCode, slot: Int32(left.count),
+                                              operand: start, constant: constant)
+                instruction.rightTerms = Int32(right.count)
+                return leaf(instruction, then, target)
             case .code(let code):
                 closures.append(code)
                 return leaf(Instruction(opcode: .code, operand: Int32(closures.count - 1)), then, target)
@@ -153,6 +195,17 @@ final class Program: @unchecked Sendable {
                 emit(inner, then: .push)
                 instructions.append(Instruction(opcode: .not))
                 return finish(then, target)
+            case .and(let left, let right) where isLeaf(right) && (then == .fire || then == .push):
+                // left (skipping the leaf when false), then the leaf combines: two dispatches, not four.
+                let jump = emit(left, then: then == .fire ? .pushOrSkipIfFalse : .pushJumpIfFalse)
+                let index = emit(right, then: then == .fire ? .andFire : .andPush, target: target)
+                instructions[jump].target = Int32(instructions.count)
+                return index
+            case .or(let left, let right) where isLeaf(right) && then == .push:
+                let jump = emit(left, then: .pushJumpIfTrue)
+                let index = emit(right, then: .orPush)
+                instructions[jump].target = Int32(instructions.count)
+                return index
             case .and(let left, let right), .or(let left, let right):
                 let isAnd: Bool
                 if case .and = predicate { isAnd = true } else { isAnd = false }
@@ -210,6 +263,14 @@ final class Program: @unchecked Sendable {
                     truth = present[slot] ? (countryBitmaps[Int(instruction.operand)].contains(words[slot]) != instruction.negated ? 1 : 0) : 2
                 case .isMissing:
                     truth = present[Int(instruction.slot)] ? 0 : 1
+                case .affineCompare:
+                    let start = Int(instruction.operand), leftCount = Int(instruction.slot)
+                    if let left = affineSum(start, leftCount, words, present),
+                       let right = affineSum(start + leftCount, Int(instruction.rightTerms), words, present, plus: instruction.constant) {
+                        truth = Program.compare(instruction.comparison, left, right) ? 1 : 0
+                    } else {
+                        truth = 2
+                    }
                 case .code:
                     truth = closures[Int(instruction.operand)](record)
                 case .not:
@@ -231,6 +292,12 @@ final class Program: @unchecked Sendable {
                 case .jumpIfTrue:
                     if stack[top] == TruthValue.isTrue { pc = Int(instruction.target) }
                     continue
+                case .popJumpIfFalse:
+                    if stack[top] == TruthValue.isFalse {
+                        top -= 1
+                        pc = Int(instruction.target)
+                    }
+                    continue
                 case .fire:
                     if stack[top] == TruthValue.isTrue { fired(Int(instruction.target)) }
                     top -= 1
@@ -248,9 +315,52 @@ final class Program: @unchecked Sendable {
                     if truth == TruthValue.isTrue { pc = Int(instruction.target) }
                 case .fire:
                     if truth == TruthValue.isTrue { fired(Int(instruction.target)) }
+                case .pushOrSkipIfFalse:
+                    if truth == TruthValue.isFalse {
+                        pc = Int(instruction.target)
+                    } else {
+                        top += 1; stack[top] = truth
+                    }
+                case .andPush:
+                    let a = stack[top]
+                    stack[top] = a == 0 || truth == 0 ? 0 : (a == 1 && truth == 1 ? 1 : 2)
+                case .orPush:
+                    let a = stack[top]
+                    stack[top] = a == 1 || truth == 1 ? 1 : (a == 0 && truth == 0 ? 0 : 2)
+                case .andFire:
+                    let a = stack[top]; top -= 1
+                    if a == 1 && truth == 1 { fired(Int(instruction.target)) }
                 }
             }
         }
+    }
+
+    /// Σ factor × slot (+ `plus` when there are no terms), nil when a slot is
+    /// missing or a step overflows: the closures' semantics, step by step.
+    @inline(__always)
+    private func affineSum(_ start: Int, _ count: Int, _ words: UnsafeMutablePointer<Int64>, _ present: UnsafeMutablePointer<Bool>,
+                           plus constant: Int64 = 0) -> Int64? {
+        if count == 0 { return constant }
+        var sum: Int64 = 0
+        for index in start..<(start + count) {
+            let slot = Int(termSlots[index])
+            guard present[slot] else { return nil }
+            var value = words[slot]
+            let factor = termFactors[index]
+            if factor != 1 {
+                let (product, overflow) = value.multipliedReportingOverflow(by: factor)
+                if overflow { return nil }
+                value = product
+            }
+            if index == start {
+                sum = value
+            } else {
+                let (total, overflow) = sum.addingReportingOverflow(value)
+                if overflow { return nil }
+                sum = total
+            }
+        }
+        return sum
     }
 
     @inline(__always)

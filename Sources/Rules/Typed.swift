@@ -1,4 +1,9 @@
 /// A type-checked, compiled expression.
+struct AffineTerm: Sendable {
+    let slot: Int
+    let factor: Int64
+}
+
 struct Typed {
     enum Literal {
         case integer(Int64)
@@ -21,6 +26,10 @@ struct Typed {
     var reads: [String]
     /// For booleans: the shape the flat `Program` can run without a closure.
     var predicate: Predicate? = nil
+    /// For words that are a slot, `k * slot` or a sum of those (`a + b`,
+    /// `5 * avg`): the terms, so comparisons on them run in the flat program.
+    /// Evaluated left to right with the same overflow checks as the closure.
+    var affine: [AffineTerm]? = nil
 
     /// The predicate of a boolean, falling back to its closure.
     var lowered: Predicate { predicate ?? .code(boolCode) }
