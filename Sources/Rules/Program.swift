@@ -55,6 +55,8 @@ final class Program: @unchecked Sendable {
 
     private let instructions: UnsafeMutableBufferPointer<Instruction>
     private let stringTables: UnsafeMutableBufferPointer<StringTable>
+    /// Keeps the memory of `stringTables` alive.
+    private let stringSets: [StringSet]
     private let countryBitmaps: UnsafeMutableBufferPointer<CountryBitmap>
     private let stringBytes: UnsafeMutableBufferPointer<UInt8>
     private let closures: UnsafeMutableBufferPointer<BoolCode>
@@ -63,7 +65,6 @@ final class Program: @unchecked Sendable {
     private let termSlots: UnsafeMutableBufferPointer<Int32>
     private let termFactors: UnsafeMutableBufferPointer<Int64>
     private let instructionCount: Int
-    private let stringSetCount: Int
     private let closureCount: Int
     let stackDepthMax: Int
 
@@ -76,7 +77,8 @@ final class Program: @unchecked Sendable {
         instructions = .allocate(capacity: max(1, builder.instructions.count))
         _ = instructions.initialize(from: builder.instructions)
         stringTables = .allocate(capacity: max(1, builder.stringSets.count))
-        _ = stringTables.initialize(from: builder.stringSets.map(StringTable.init))
+        _ = stringTables.initialize(from: builder.stringSets.map(\.table))
+        stringSets = builder.stringSets
         countryBitmaps = .allocate(capacity: max(1, builder.countryBitmaps.count))
         _ = countryBitmaps.initialize(from: builder.countryBitmaps)
         stringBytes = .allocate(capacity: max(1, builder.stringBytes.count))
@@ -88,14 +90,12 @@ final class Program: @unchecked Sendable {
         termFactors = .allocate(capacity: max(1, builder.termFactors.count))
         _ = termFactors.initialize(from: builder.termFactors)
         instructionCount = builder.instructions.count
-        stringSetCount = builder.stringSets.count
         closureCount = builder.closures.count
         stackDepthMax = max(1, builder.depthMax)
     }
 
     deinit {
         instructions.deallocate()
-        for index in 0..<stringSetCount { stringTables[index].deallocate() }
         stringTables.deallocate()
         countryBitmaps.deallocate()
         stringBytes.deallocate()

@@ -2,79 +2,39 @@ import CXXHash
 
 /// Membership of strings for lists and `in [...]`: a linear scan of lengths
 /// and bytes for a few items, an open-addressing table of XXH3 hashes for
-/// many. Avoids Swift's SipHash, which dominated evaluation profiles.
-struct StringSet: Sendable {
-    private let items: [[UInt8]]
-    /// For large sets: slot → index into `items` + 1 (0 = empty); size is a power of two.
-    private let slots: [Int32]
-    private let hashes: [UInt64]
-    private let mask: Int
+/// many. Avoids Swift's SipHash, which dominated evaluation profiles. Owns the
+/// memory of its `table`, which the flat program copies as plain data.
+final class StringSet: @unchecked Sendable {
+    let table: StringTable
     private static let linearMax = 8
 
     init(_ values: [String]) {
-        let unique = Array(Set(values)).sorted()
-        items = unique.map { Array($0.utf8) }
-        guard unique.count > StringSet.linearMax else {
-            slots = []
-            hashes = []
-            mask = 0
+        let items = Array(Set(values)).sorted().map { Array($0.utf8) }
+        guard items.count > StringSet.linearMax else {
+            table = StringTable(items: items, slots: [], hashes: [], mask: 0)
             return
         }
         var size = 16
-        while size < unique.count * 2 { size *= 2 }
+        while size < items.count * 2 { size *= 2 }
         var slots = [Int32](repeating: 0, count: size)
         var hashes = [UInt64](repeating: 0, count: size)
         for (index, item) in items.enumerated() {
-            let hash = StringSet.hash(item)
+            let hash = item.withUnsafeBytes { XXH3_64bits($0.baseAddress, $0.count) }
             var slot = Int(truncatingIfNeeded: hash) & (size - 1)
             while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
             slots[slot] = Int32(index + 1)
             hashes[slot] = hash
         }
-        self.slots = slots
-        self.hashes = hashes
-        self.mask = size - 1
+        table = StringTable(items: items, slots: slots, hashes: hashes, mask: size - 1)
     }
 
-    var parts: (items: [[UInt8]], slots: [Int32], hashes: [UInt64], mask: Int) { (items, slots, hashes, mask) }
+    deinit { table.deallocate() }
 
-    static func hash(_ bytes: [UInt8]) -> UInt64 {
-        bytes.withUnsafeBytes { XXH3_64bits($0.baseAddress, $0.count) }
-    }
-
-    @inline(__always)
-    func contains(_ value: String) -> Bool {
-        if let found = value.utf8.withContiguousStorageIfAvailable({ contains($0) }) { return found }
-        var copy = value
-        return copy.withUTF8 { contains($0) }
-    }
-
-    func contains(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        if slots.isEmpty {
-            for item in items where item.count == bytes.count {
-                if item.withUnsafeBufferPointer({ equal($0, bytes) }) { return true }
-            }
-            return false
-        }
-        let hash = XXH3_64bits(bytes.baseAddress, bytes.count)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 {
-            if hashes[slot] == hash, items[Int(slots[slot]) - 1].withUnsafeBufferPointer({ equal($0, bytes) }) { return true }
-            slot = (slot + 1) & mask
-        }
-        return false
-    }
-
-    @inline(__always)
-    private func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        if a.count == 0 { return true }
-        return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
-    }
+    func contains(_ value: String) -> Bool { table.contains(value) }
 }
 
-/// A plain-data view of a `StringSet` for the flat program: raw pointers into
-/// buffers its `Program` owns, so using it retains nothing.
+/// The plain data of a `StringSet`: raw pointers into buffers the set owns,
+/// so the flat program uses it without retaining anything.
 struct StringTable {
     let bytes: UnsafeMutablePointer<UInt8>
     /// Item i is bytes[offsets[i]..<offsets[i + 1]].
@@ -85,8 +45,7 @@ struct StringTable {
     let hashes: UnsafeMutablePointer<UInt64>?
     let mask: Int
 
-    init(_ set: StringSet) {
-        let (items, slots, hashes, mask) = set.parts
+    init(items: [[UInt8]], slots: [Int32], hashes: [UInt64], mask: Int) {
         let total = items.reduce(0) { $0 + $1.count }
         bytes = .allocate(capacity: max(1, total))
         offsets = .allocate(capacity: items.count + 1)

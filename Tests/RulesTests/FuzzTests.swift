@@ -1,24 +1,12 @@
 import Foundation
 import Testing
+import TollgateCore
 @testable import Rules
 
 /// Thousands of damaged versions of rules/default.rules: the compiler must
 /// never crash or hang, and every failure must point at a real line and column.
 @Suite("Compiler robustness")
 struct FuzzTests {
-    /// SplitMix64: a fixed seed makes every run feed the same inputs.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
-
     static let listLoader: ListFileLoader = { _ in ["fp_1", "mailinator.com", "cus_1"] }
 
     static let original: [UInt8] = {
@@ -31,7 +19,7 @@ struct FuzzTests {
         return tokens.filter { $0.kind != .newline && $0.kind != .endOfFile }.map { $0.range.start..<$0.range.end }
     }()
 
-    static func mutate(_ random: inout Random) -> [UInt8] {
+    static func mutate(_ random: inout SeededRandom) -> [UInt8] {
         var bytes = original
         let edits = 1 + random.below(4)
         for _ in 0..<edits where !bytes.isEmpty {
@@ -51,7 +39,7 @@ struct FuzzTests {
             case 3: // delete a byte
                 bytes.remove(at: random.below(bytes.count))
             case 4: // insert a random byte (often invalid UTF-8)
-                bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: random.below(bytes.count))
+                bytes.insert(UInt8(truncatingIfNeeded: random.next() as UInt64), at: random.below(bytes.count))
             case 5: // replace a byte with punctuation
                 let punctuation = Array("()[]@\"#:=<>!?+-*/,.\n\t ".utf8)
                 bytes[random.below(bytes.count)] = punctuation[random.below(punctuation.count)]
@@ -85,7 +73,7 @@ struct FuzzTests {
     }
 
     @Test func mutatedDefaultRules() {
-        var random = Random(state: 20261204)
+        var random = SeededRandom(seed: 20261204)
         var failures = 0
         for _ in 0..<2_000 {
             let bytes = Self.mutate(&random)
@@ -116,14 +104,14 @@ struct FuzzTests {
     }
 
     @Test func manyStatementsOfGarbage() {
-        var random = Random(state: 7)
-        let bytes = (0..<200_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        var random = SeededRandom(seed: 7)
+        let bytes = (0..<200_000).map { _ in UInt8(truncatingIfNeeded: random.next() as UInt64) }
         #expect(Self.checkDiagnostics(bytes))
     }
 }
 
 extension Array {
-    func randomElement(using random: inout FuzzTests.Random) -> Element? {
+    func randomElement(using random: inout SeededRandom) -> Element? {
         isEmpty ? nil : self[random.below(count)]
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TollgateCore
 @testable import Rules
 
 /// The flat instruction program must decide exactly as the typed closures
@@ -31,7 +32,7 @@ struct ProgramTests {
 
     @Test func randomRecords() throws {
         let set = try ruleSet(Self.text)
-        var random = FuzzTests.Random(state: 99)
+        var random = SeededRandom(seed: 99)
         let record = set.makeRecord()
         var evaluation = Evaluation()
         func maybe(_ body: () -> Void) { if random.below(4) != 0 { body() } }

@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// One generated card-not-present payment with precomputed velocity features:
 /// the facts `rules/default.rules` reads. Also written as a fixed 192-byte
 /// record (`benchmarks/rules/tx.h`) so the C and Python baselines score the
@@ -18,7 +20,7 @@ struct BenchTransaction {
     var card = "", customer = "", emailDomain = "", funding = "", mcc = ""
 
     static func generate(count: Int, seed: UInt64) -> [BenchTransaction] {
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         let countries = ["US", "US", "US", "US", "GB", "DE", "FR", "CA", "BR", "IN", "NG", "VN", "RO", "ES", "IT", "JP"]
         let blockedCards = ["fp_4f1c2a9e7b3d5f60", "fp_9a8b7c6d5e4f3a2b", "fp_0123456789abcdef"]
         let domains = ["gmail.com", "gmail.com", "yahoo.com", "outlook.com", "icloud.com", "proton.me"]
