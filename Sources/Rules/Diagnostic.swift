@@ -41,7 +41,6 @@ public struct DiagnosticList: Sendable {
 
     public var hasErrors: Bool { items.contains { $0.severity == .error } }
 
-    public var errors: [Diagnostic] { items.filter { $0.severity == .error } }
 
     public var sorted: [Diagnostic] {
         items.enumerated().sorted { a, b in

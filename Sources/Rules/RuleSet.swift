@@ -167,8 +167,6 @@ public final class RuleSet: Sendable {
                              values: rule.probes.map { ($0.name, $0.read(record)) })
         }
     }
-
-    public func rule(named name: String) -> Rule? { rules.first { $0.name == name } }
 }
 
 /// The result of one evaluation. Reuse one per thread to avoid allocating.

@@ -17,7 +17,6 @@ public enum ValueType: String, Sendable, Hashable {
 
     /// Stored in the record's word array (everything but strings and decimals).
     var isWord: Bool { self != .string && self != .decimal }
-    var isNumeric: Bool { self == .integer || self == .decimal || self == .money }
     /// Types with an order (`<`, `>`).
     var isOrdered: Bool { self == .integer || self == .decimal || self == .money || self == .duration || self == .timestamp }
 
