@@ -51,6 +51,23 @@ enum RulesBenchmark {
         print("swift_checksum=\(checksum)")
         print("swift_actions=allow:\(actionCounts[0]),challenge:\(actionCounts[1]),review:\(actionCounts[2]),block:\(actionCounts[3])")
 
+        // The same rules written by hand in Swift, over the same transactions.
+        var handSeconds: [Double] = []
+        var handChecksum: UInt64 = 0
+        for repetition in 0..<(repetitions + 1) {
+            var passChecksum: UInt64 = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            for (index, transaction) in transactions.enumerated() {
+                passChecksum &+= UInt64(HandWrittenRules.evaluate(transaction)) &* UInt64(index % 997 + 1)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if repetition > 0 { handSeconds.append(seconds) }
+            handChecksum = passChecksum
+        }
+        handSeconds.sort()
+        print("handwritten_swift_evals_per_second=\(Double(count) / handSeconds[handSeconds.count / 2])")
+        print("handwritten_swift_checksum=\(handChecksum)")
+
         if compileRules > 0 {
             let source = SourceFile(path: "generated.rules", text: generatedRuleFile(rules: compileRules))
             var compileSeconds: [Double] = []
