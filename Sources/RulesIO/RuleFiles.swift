@@ -30,6 +30,12 @@ public enum RuleFiles {
             throw ReadError(message: "no such file")
         }
         guard !isDirectory.boolValue else { throw ReadError(message: "is a directory") }
+        // Refuse devices, pipes and huge files before reading a byte of them.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else { throw ReadError(message: "not a regular file") }
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        let limit = RuleLimits.standard.fileBytesMax
+        guard size <= limit else { throw ReadError(message: "file is \(size) bytes; the limit is \(limit) bytes") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReadError(message: "cannot read file (permission denied?)")
         }

@@ -82,6 +82,17 @@ struct CLITests {
         let missing = try Self.run(["rules", "check", "does-not-exist.rules"], in: folder)
         #expect(missing.status == 1)
         #expect(missing.stderr == "does-not-exist.rules: error: no such file\n")
+        let device = try Self.run(["rules", "check", "/dev/zero"], in: folder)
+        #expect(device.status == 1)
+        #expect(device.stderr == "/dev/zero: error: not a regular file\n")
+        let huge = folder.appendingPathComponent("huge.rules")
+        #expect(FileManager.default.createFile(atPath: huge.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: huge)
+        try handle.truncate(atOffset: 50 * 1024 * 1024)
+        try handle.close()
+        let big = try Self.run(["rules", "check", "huge.rules"], in: folder)
+        #expect(big.status == 1)
+        #expect(big.stderr == "huge.rules: error: file is 52428800 bytes; the limit is 4194304 bytes\n")
     }
 
     @Test func listFilesResolveRelativeToTheRuleFile() throws {
