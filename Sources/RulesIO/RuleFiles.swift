@@ -24,7 +24,10 @@ public enum RuleFiles {
         return RuleCompiler.compile(SourceFile(path: path, bytes: bytes), listLoader: loader)
     }
 
-    public static func readBytes(_ path: String) throws(ReadError) -> [UInt8] {
+    /// List files may be far larger than rule files (a million card fingerprints).
+    public static let listFileBytesMax = 64 * 1024 * 1024
+
+    public static func readBytes(_ path: String, limit: Int = RuleLimits.standard.fileBytesMax) throws(ReadError) -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ReadError(message: "no such file")
@@ -34,7 +37,6 @@ public enum RuleFiles {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard attributes?[.type] as? FileAttributeType == .typeRegular else { throw ReadError(message: "not a regular file") }
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
-        let limit = RuleLimits.standard.fileBytesMax
         guard size <= limit else { throw ReadError(message: "file is \(size) bytes; the limit is \(limit) bytes") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReadError(message: "cannot read file (permission denied?)")
@@ -44,7 +46,7 @@ public enum RuleFiles {
 
     /// One item per line; blank lines and `#` comments are skipped; spaces trimmed.
     public static func readListItems(_ path: String) throws(ReadError) -> [String] {
-        let bytes = try readBytes(path)
+        let bytes = try readBytes(path, limit: listFileBytesMax)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw ReadError(message: "not valid UTF-8") }
         var items: [String] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
