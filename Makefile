@@ -2,7 +2,7 @@
 # needs first (as root, with apt-get) when they are missing.
 SWIFT ?= swift
 # C libraries wrapped as system-library targets, plus the tools the build uses.
-APT_PACKAGES := pkg-config libxxhash-dev
+APT_PACKAGES := pkg-config libxxhash-dev libsqlite3-dev
 
 .PHONY: deps build run test check-rules bench-rules clean
 
