@@ -127,10 +127,10 @@ final class ExpressionCompiler {
     func slotRead(_ slot: Int, name: String, type: ValueType) -> Typed {
         let code: Code
         switch type {
-        case .string: code = .string({ record in record.present[slot] ? record.strings[slot] : nil })
+        case .string: code = .string({ record in record.string(slot) })
         case .decimal: code = .double({ record in record.double(slot) })
         case .bool: code = .bool({ record in record.present[slot] ? (record.words[slot] != 0 ? 1 : 0) : 2 })
-        default: code = .word({ record in record.present[slot] ? record.words[slot] : nil })
+        default: code = .word({ record in record.word(slot) })
         }
         var typed = Typed(type: type, code: code, isConstant: false, slot: slot, literal: nil, cost: 1, reads: [name])
         if type.isWord && type != .bool { typed.affine = [AffineTerm(slot: slot, factor: 1)] }

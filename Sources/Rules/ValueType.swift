@@ -40,11 +40,6 @@ public enum MoneyScale {
         return overflow ? nil : value
     }
 
-    /// Rule-money units → minor units (truncating toward zero below the minor unit).
-    public static func toMinorUnits(_ scaled: Int64, exponent: Int) -> Int64 {
-        scaled / factorByExponent[exponent]
-    }
-
     /// 10^(4 - exponent) for exponents 0…4.
     static let factorByExponent: [Int64] = [10_000, 1_000, 100, 10, 1]
 }
