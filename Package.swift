@@ -4,11 +4,12 @@ import PackageDescription
 // Module graph (a DAG; lower modules never import upper ones):
 //   CXXHash (C)  ←  Rules  ←  RulesIO (files)  ←  tollgate (CLI), tollgate-bench
 //   TollgateCore ←  Rules
-//   CSQLite (C), TollgateCore ←  Store (SQLite connection; ledger and gateway build on it)
+//   CSQLite, CPostgres (C), TollgateCore ←  Store (SQLite and PostgreSQL connections, migrations)
+//   Store ←  Ledger (accounts, transfers, group commit) ←  tollgate
 // See README "Architecture" for what each module holds.
 let package = Package(
     name: "Tollgate",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tollgate", targets: ["tollgate"]),
     ],
@@ -24,19 +25,27 @@ let package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            path: "Sources/CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(name: "TollgateCore"),
-        .target(name: "Store", dependencies: ["TollgateCore", "CSQLite"]),
+        .target(name: "Store", dependencies: ["TollgateCore", "CSQLite", "CPostgres"]),
+        .target(name: "Ledger", dependencies: ["TollgateCore", "Store"]),
         .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
         .target(name: "RulesIO", dependencies: ["Rules"]),
-        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO"]),
+        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store"]),
         .executableTarget(
             name: "tollgate-bench",
-            dependencies: ["TollgateCore", "Rules", "RulesIO"],
+            dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store"],
             path: "benchmarks/Sources/tollgate-bench"
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TollgateCore"]),
         .testTarget(name: "CLITests"),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]
 )
