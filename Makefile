@@ -2,12 +2,14 @@
 # needs first (as root, with apt-get) when they are missing.
 SWIFT ?= swift
 # C libraries wrapped as system-library targets, plus the tools the build uses.
-APT_PACKAGES := pkg-config libxxhash-dev libsqlite3-dev
+APT_PACKAGES := pkg-config libxxhash-dev libsqlite3-dev libpq-dev
+# Servers the test suite starts on 127.0.0.1 in a temporary folder (scripts/with-test-servers).
+TEST_APT_PACKAGES := postgresql python3
 
 .PHONY: deps build run test check-rules bench-rules clean
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -23,10 +25,11 @@ run: build
 	.build/release/tollgate rules check rules/*.rules
 	.build/release/tollgate rules test rules/*.rules
 
-# The whole test suite.
-test: deps
+# The whole test suite, with real PostgreSQL (and Redis) servers started for it.
+test:
+	$(MAKE) deps EXTRA_APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-test-servers $(SWIFT) test --skip-build
 
 check-rules: build
 	.build/release/tollgate rules check rules/*.rules

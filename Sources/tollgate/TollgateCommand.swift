@@ -14,6 +14,9 @@ enum TollgateCommand {
       rules fmt FILE          print a rule file in canonical form (--write rewrites it)
       rules eval FILE FACT=VALUE...
                               score one transaction and show which rules fired and why
+      ledger verify [--data DIR | --database URL]
+                              check the ledger's invariants (exit 1 listing each violation)
+      ledger load             submit random transfers from many threads (smoke and crash test)
 
     Run 'tollgate COMMAND --help' for a command's options.
     """
@@ -30,6 +33,8 @@ enum TollgateCommand {
             return 0
         case "rules":
             return RulesCommand.run(rest)
+        case "ledger":
+            return LedgerCommand.run(rest)
         default:
             return usageError("unknown command '\(command)'; run 'tollgate --help'")
         }

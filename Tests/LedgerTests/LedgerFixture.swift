@@ -53,7 +53,7 @@ struct LedgerLocation: Sendable {
         case .sqlite:
             let directory = NSTemporaryDirectory() + "tollgate-ledger-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            return LedgerLocation(backend: backend, address: directory + "/ledger.db", directory: directory)
+            return LedgerLocation(backend: backend, address: directory + "/tollgate.db", directory: directory)
         case .postgres:
             guard let base = Backend.postgresURL else {
                 if Backend.serversRequired { Issue.record("TOLLGATE_TEST_POSTGRES_URL is not set") }
