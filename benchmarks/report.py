@@ -14,6 +14,54 @@ def read(path):
     return values
 
 
+def ledger(c_path, sqlite_path, postgres_path):
+    c, lite, pg = read(c_path), read(sqlite_path), read(postgres_path)
+    f = lambda d, k: float(d[k])
+    ceiling = f(c, "c_batch1000_transfers_per_second")
+    headline = f(lite, "sqlite_64_submitters_transfers_per_second")
+    batched = f(lite, "sqlite_64_submitters_x100_transfers_per_second")
+    pgbench = f(pg, "pgbench_tpcb_tps")
+    pg_headline = f(pg, "postgres_64_submitters_transfers_per_second")
+    pg_batched = f(pg, "postgres_64_submitters_x100_transfers_per_second")
+    rows = [
+        ("what (durable: WAL + synchronous=FULL / PostgreSQL fsync)", "transfers/s", "median ms", "mean batch"),
+        ("fdatasync of 4 KiB (this disk)", "-", c["fsync_ms"], "-"),
+        ("C + SQLite, ledger schema, 1 per commit", f"{f(c, 'c_batch1_transfers_per_second'):,.0f}", c["c_single_latency_ms"], "1"),
+        ("C + SQLite, ledger schema, 1,000 per commit (ceiling)", f"{ceiling:,.0f}", c["c_batch1000_commit_ms"], "1000"),
+        ("C + SQLite, no secondary indexes, 1,000 per commit", f"{f(c, 'c_minimal_batch1000_transfers_per_second'):,.0f}", c["c_minimal_batch1000_commit_ms"], "1000"),
+    ]
+    for n in ("1", "8", "64"):
+        k = f"sqlite_{n}_submitters"
+        rows.append((f"Tollgate SQLite, {n} submitters x 1 transfer", f"{f(lite, k + '_transfers_per_second'):,.0f}", lite[k + "_median_latency_ms"], lite[k + "_mean_batch_transfers"]))
+    rows.append(("Tollgate SQLite, 64 submitters x 100 transfers", f"{batched:,.0f}", lite["sqlite_64_submitters_x100_median_latency_ms"], lite["sqlite_64_submitters_x100_mean_batch_transfers"]))
+    rows.append(("pgbench TPC-B, 8 clients (tps)", f"{pgbench:,.0f}", "-", "-"))
+    for n in ("1", "8", "64"):
+        k = f"postgres_{n}_submitters"
+        rows.append((f"Tollgate PostgreSQL, {n} submitters x 1 transfer", f"{f(pg, k + '_transfers_per_second'):,.0f}", pg[k + "_median_latency_ms"], pg[k + "_mean_batch_transfers"]))
+    rows.append(("Tollgate PostgreSQL, 64 submitters x 100 transfers", f"{pg_batched:,.0f}", pg["postgres_64_submitters_x100_median_latency_ms"], pg["postgres_64_submitters_x100_mean_batch_transfers"]))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
+    for r in rows:
+        print("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)))
+    verified = lite.get("sqlite_verified") == "yes" and pg.get("postgres_verified") == "yes"
+    print(f"ledger invariants after the runs: {'hold' if verified else 'VIOLATED'}")
+    print(json.dumps({
+        "sqlite_transfers_per_second": round(headline),
+        "fraction_of_c_ceiling": round(headline / ceiling, 3),
+        "sqlite_batched_transfers_per_second": round(batched),
+        "batched_fraction_of_c_ceiling": round(batched / ceiling, 3),
+        "single_submitter_latency_ms": float(lite["sqlite_1_submitters_median_latency_ms"]),
+        "c_single_latency_ms": float(c["c_single_latency_ms"]),
+        "single_latency_ratio": round(float(lite["sqlite_1_submitters_median_latency_ms"]) / float(c["c_single_latency_ms"]), 2),
+        "fsync_ms": float(c["fsync_ms"]),
+        "postgres_transfers_per_second": round(pg_headline),
+        "postgres_vs_pgbench": round(pg_headline / pgbench, 2),
+        "postgres_batched_transfers_per_second": round(pg_batched),
+        "postgres_batched_vs_pgbench": round(pg_batched / pgbench, 2),
+        "pgbench_tpcb_tps": round(pgbench),
+        "invariants_hold": verified,
+    }))
+
+
 def rules(swift_path, c_path, zen_path):
     swift, c, zen = read(swift_path), read(c_path), read(zen_path)
     swift_eps = float(swift["swift_evals_per_second"])
@@ -56,5 +104,7 @@ def rules(swift_path, c_path, zen_path):
 if __name__ == "__main__":
     if sys.argv[1] == "rules":
         rules(*sys.argv[2:5])
+    elif sys.argv[1] == "ledger":
+        ledger(*sys.argv[2:5])
     else:
         sys.exit(f"unknown report {sys.argv[1]}")

@@ -101,13 +101,14 @@ final class GroupCommitWriter: @unchecked Sendable {
                 if !condition.wait(until: Date(timeIntervalSinceNow: options.expirySweepIntervalSeconds)) { break }
             }
             let exiting = isStopping && queue.isEmpty
-            var batch: [Submission] = []
+            var taken = 0
             var events = 0
-            while let next = queue.first, batch.isEmpty || events + next.operation.eventCount <= options.batchEventsMax {
-                queue.removeFirst()
-                events += next.operation.eventCount
-                batch.append(next)
+            while taken < queue.count, taken == 0 || events + queue[taken].operation.eventCount <= options.batchEventsMax {
+                events += queue[taken].operation.eventCount
+                taken += 1
             }
+            let batch = Array(queue.prefix(taken))
+            queue.removeFirst(taken)
             queuedEventCount -= events
             condition.unlock()
             if exiting {

@@ -44,7 +44,7 @@ enum LedgerLoad {
         let deadline = Date(timeIntervalSinceNow: seconds)
         let counters = LoadCounters()
         let started = Date()
-        DispatchQueue.concurrentPerform(iterations: submitters) { submitter in
+        ParallelThreads.run(count: submitters) { submitter in
             var random = SeededRandom(seed: seed &* 1_000_003 &+ UInt64(submitter))
             var holds: [Hold] = []
             var sequence: UInt64 = 0

@@ -24,7 +24,7 @@ struct ConcurrencyTests {
             let threadCount = 12
             let submissionsPerThread = 150
             let collected = Mutexed<[Outcome]>([])
-            DispatchQueue.concurrentPerform(iterations: threadCount) { thread in
+            ParallelThreads.run(count: threadCount) { thread in
                 var random = SeededRandom(seed: UInt64(thread + 1) * 7_919)
                 var myPending: [LedgerID] = []
                 var outcomes: [Outcome] = []

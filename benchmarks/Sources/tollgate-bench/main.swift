@@ -1,9 +1,12 @@
 import Foundation
 
 // tollgate-bench: the measuring side of benchmarks/run. Not part of the product.
-let usage = "usage: tollgate-bench rules [--rules FILE] [--count N] [--data-out FILE] [--compile-rules N] [--repetitions N]"
+let usage = """
+usage: tollgate-bench rules [--rules FILE] [--count N] [--data-out FILE] [--compile-rules N] [--repetitions N]
+       tollgate-bench ledger [--path FILE | --database URL] [--submitters 1,8,64] [--per-submission N] [--seconds S]
+"""
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.first == "rules" else {
+guard let benchmark = arguments.first, ["rules", "ledger"].contains(benchmark) else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
 }
@@ -18,6 +21,14 @@ guard arguments.isEmpty else {
     exit(2)
 }
 do {
+    if benchmark == "ledger" {
+        try LedgerBenchmark.run(
+            path: options["path"], databaseURL: options["database"],
+            submitterCounts: (options["submitters"] ?? "1,8,64").split(separator: ",").compactMap { Int($0) },
+            transfersPerSubmission: Int(options["per-submission"] ?? "") ?? 1,
+            seconds: Double(options["seconds"] ?? "") ?? 5)
+        exit(0)
+    }
     try RulesBenchmark.run(rulesPath: options["rules"] ?? "rules/default.rules",
                            count: Int(options["count"] ?? "") ?? 1_000_000,
                            dataOut: options["data-out"],
