@@ -6,6 +6,7 @@ import PackageDescription
 //   TollgateCore ←  Rules
 //   CSQLite, CPostgres (C), TollgateCore ←  Store (SQLite and PostgreSQL connections, migrations)
 //   Store ←  Ledger (accounts, transfers, group commit) ←  tollgate
+//   Rules, CXXHash ←  Risk (velocity counters)
 // See README "Architecture" for what each module holds.
 let package = Package(
     name: "Tollgate",
@@ -36,6 +37,7 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["TollgateCore", "Store"]),
         .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
         .target(name: "RulesIO", dependencies: ["Rules"]),
+        .target(name: "Risk", dependencies: ["TollgateCore", "Rules", "CXXHash"]),
         .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store"]),
         .executableTarget(
             name: "tollgate-bench",
@@ -46,6 +48,7 @@ let package = Package(
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TollgateCore"]),
         .testTarget(name: "CLITests"),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]
 )

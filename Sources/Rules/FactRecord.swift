@@ -133,9 +133,10 @@ public final class FactRecord {
         return true
     }
 
-    @inline(__always) func word(_ slot: Int) -> Int64? { present[slot] ? words[slot] : nil }
-    @inline(__always) func double(_ slot: Int) -> Double? { present[slot] ? Double(bitPattern: UInt64(bitPattern: words[slot])) : nil }
-    @inline(__always) func string(_ slot: Int) -> String? { present[slot] ? strings[slot] : nil }
+    /// The raw word of an integer-like slot (see `words`), nil when missing.
+    @inlinable @inline(__always) public func word(_ slot: Int) -> Int64? { present[slot] ? words[slot] : nil }
+    @inlinable @inline(__always) public func double(_ slot: Int) -> Double? { present[slot] ? Double(bitPattern: UInt64(bitPattern: words[slot])) : nil }
+    @inlinable @inline(__always) public func string(_ slot: Int) -> String? { present[slot] ? strings[slot] : nil }
 
     /// The typed value of a slot, for explanations.
     public func value(_ slot: Int) -> Value {
