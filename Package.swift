@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store"]),
         .executableTarget(
             name: "tollgate-bench",
-            dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store"],
+            dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk"],
             path: "benchmarks/Sources/tollgate-bench"
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),

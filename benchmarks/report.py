@@ -14,6 +14,24 @@ def read(path):
     return values
 
 
+def counters(path):
+    v = read(path)
+    print(f"in-memory counters, read + record per payment, {int(v['counters_keys']):,} distinct keys: "
+          f"{int(v['updates_per_second_per_core']):,} per second (1 core, median of 3)")
+    print(f"memory: {int(v['memory_keys']):,} keys, {int(v['memory_events']):,} events in 24h: "
+          f"{int(v['memory_bytes']) / 2**30:.2f} GiB counted, {int(v['bytes_per_key'])} bytes per key, "
+          f"process resident {int(v['resident_bytes']) / 2**30:.2f} GiB")
+    print("redis: not built yet (the Redis counter store is still open)")
+    print(json.dumps({
+        "updates_per_second_per_core": int(v["updates_per_second_per_core"]),
+        "bytes_per_key": int(v["bytes_per_key"]),
+        "memory_keys": int(v["memory_keys"]),
+        "resident_bytes": int(v["resident_bytes"]),
+        "redis_ops_per_second": None,
+        "fraction_of_redis_benchmark": None,
+    }))
+
+
 def ledger(c_path, sqlite_path, postgres_path):
     c, lite, pg = read(c_path), read(sqlite_path), read(postgres_path)
     f = lambda d, k: float(d[k])
@@ -104,6 +122,8 @@ def rules(swift_path, c_path, zen_path):
 if __name__ == "__main__":
     if sys.argv[1] == "rules":
         rules(*sys.argv[2:5])
+    elif sys.argv[1] == "counters":
+        counters(sys.argv[2])
     elif sys.argv[1] == "ledger":
         ledger(*sys.argv[2:5])
     else:

@@ -2,21 +2,20 @@
 /// windows up to a day, so they slide exactly; window/100 beyond). Buckets are
 /// kept sorted by start and dropped once they leave the window.
 struct WindowState {
+    /// 40 bytes: the memory per key is mostly these.
     struct Bucket {
         var start: Int64
-        var count: Int64
+        var count: Int32
         /// Events that carried the aggregated value (sum/avg/min/max skip missing values).
-        var valueCount: Int64
+        var valueCount: Int32
         var sum: Int64
         var min: Int64
         var max: Int64
     }
 
     var buckets: [Bucket] = []
-    /// distinct: last time each value (by hash) was seen, while there are few values.
-    var distinctLastSeen: [UInt64: Int64]?
-    /// distinct: once past `distinctExactMax` values.
-    var distinctSketch: SlidingHyperLogLog?
+    /// Only `distinct` features have one (boxed, so other keys pay 8 bytes for it).
+    var distinct: DistinctValues?
     var lastEventTime: Int64 = .min
     /// After this time no window can see any of the key's events: the key may be dropped.
     var idleAfter: Int64 = .min
@@ -32,23 +31,13 @@ struct WindowState {
         } else {
             var bucket = Bucket(start: start, count: 1, valueCount: 0, sum: 0, min: .max, max: .min)
             if let value { Self.merge(value, into: &bucket) }
+            // Most keys hold a handful of buckets: grow them one at a time, not by doubling.
+            if buckets.count < 8 { buckets.reserveCapacity(buckets.count + 1) }
             buckets.insert(bucket, at: index)
         }
         if let valueHash {
-            if distinctSketch != nil {
-                distinctSketch!.insert(hash: valueHash, time: time)
-            } else {
-                var seen = distinctLastSeen ?? [:]
-                seen[valueHash] = max(seen[valueHash] ?? .min, time)
-                if seen.count > limits.distinctExactMax {
-                    var sketch = SlidingHyperLogLog(precisionBits: limits.hyperLogLogPrecisionBits)
-                    for (hash, seenAt) in seen { sketch.insert(hash: hash, time: seenAt) }
-                    distinctSketch = sketch
-                    distinctLastSeen = nil
-                } else {
-                    distinctLastSeen = seen
-                }
-            }
+            if distinct == nil { distinct = DistinctValues() }
+            distinct!.insert(valueHash, time: time, limits: limits)
         }
         lastEventTime = max(lastEventTime, time)
     }
@@ -58,6 +47,7 @@ struct WindowState {
     }
 
     private static func merge(_ value: Int64, into bucket: inout Bucket) {
+        // (valueCount is Int32: a key sees at most 2^31 events in one bucket.)
         bucket.valueCount += 1
         bucket.sum &+= value
         bucket.min = Swift.min(bucket.min, value)
@@ -70,8 +60,7 @@ struct WindowState {
         var drop = 0
         while drop < buckets.count && buckets[drop].start <= cutoff { drop += 1 }
         if drop > 0 { buckets.removeFirst(drop) }
-        if distinctLastSeen != nil { distinctLastSeen = distinctLastSeen!.filter { $0.value > cutoff } }
-        distinctSketch?.evict(olderThan: cutoff)
+        distinct?.evict(olderThan: cutoff)
     }
 
     /// The summary of events with time in (now - window, now] (long windows:
@@ -85,27 +74,23 @@ struct WindowState {
         while index > 0 && buckets[index - 1].start >= firstStart { index -= 1 }
         while index < buckets.count && buckets[index].start <= now {
             let bucket = buckets[index]
-            summary.count += bucket.count
-            summary.valueCount += bucket.valueCount
+            summary.count += Int64(bucket.count)
+            summary.valueCount += Int64(bucket.valueCount)
             summary.sum &+= bucket.sum
             summary.min = Swift.min(summary.min, bucket.min)
             summary.max = Swift.max(summary.max, bucket.max)
             index += 1
         }
-        if let seen = distinctLastSeen {
-            let distinctFrom = bucketSeconds == 1 ? from : from - bucketSeconds
-            summary.distinct = Double(seen.values.reduce(0) { $0 + ($1 > distinctFrom && $1 <= now ? 1 : 0) })
-        } else if let sketch = distinctSketch {
-            summary.distinct = sketch.estimate(from: bucketSeconds == 1 ? from : from - bucketSeconds, through: now).rounded()
+        if let distinct {
+            summary.distinct = distinct.count(from: bucketSeconds == 1 ? from : from - bucketSeconds, through: now)
         }
         return summary
     }
 
     /// Rough heap bytes, for the memory figures.
     var approximateBytes: Int {
-        48 + buckets.capacity * MemoryLayout<Bucket>.stride
-            + (distinctLastSeen.map { $0.capacity * 24 } ?? 0)
-            + (distinctSketch.map { $0.entryCount * 16 + 1_024 * 8 } ?? 0)
+        (buckets.capacity > 0 ? 32 + buckets.capacity * MemoryLayout<Bucket>.stride : 0)
+            + (distinct?.approximateBytes ?? 0)
     }
 }
 
@@ -117,4 +102,38 @@ struct WindowSummary {
     var min: Int64 = .max
     var max: Int64 = .min
     var distinct: Double = 0
+}
+
+/// The values a `distinct` feature has seen for one key: exact (last time each
+/// value hash was seen) up to `distinctExactMax`, then a sliding HyperLogLog.
+final class DistinctValues {
+    private var lastSeen: [UInt64: Int64] = [:]
+    private var sketch: SlidingHyperLogLog?
+
+    func insert(_ hash: UInt64, time: Int64, limits: CounterLimits) {
+        if sketch != nil {
+            sketch!.insert(hash: hash, time: time)
+            return
+        }
+        lastSeen[hash] = max(lastSeen[hash] ?? .min, time)
+        if lastSeen.count > limits.distinctExactMax {
+            var newSketch = SlidingHyperLogLog(precisionBits: limits.hyperLogLogPrecisionBits)
+            for (hash, seenAt) in lastSeen { newSketch.insert(hash: hash, time: seenAt) }
+            sketch = newSketch
+            lastSeen = [:]
+        }
+    }
+
+    func evict(olderThan cutoff: Int64) {
+        if sketch != nil { sketch!.evict(olderThan: cutoff) } else { lastSeen = lastSeen.filter { $0.value > cutoff } }
+    }
+
+    func count(from: Int64, through: Int64) -> Double {
+        if let sketch { return sketch.estimate(from: from, through: through).rounded() }
+        return Double(lastSeen.values.reduce(0) { $0 + ($1 > from && $1 <= through ? 1 : 0) })
+    }
+
+    var approximateBytes: Int {
+        32 + lastSeen.capacity * 24 + (sketch.map { $0.entryCount * 16 + 1_024 * 8 } ?? 0)
+    }
 }

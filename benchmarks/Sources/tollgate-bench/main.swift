@@ -4,9 +4,10 @@ import Foundation
 let usage = """
 usage: tollgate-bench rules [--rules FILE] [--count N] [--data-out FILE] [--compile-rules N] [--repetitions N]
        tollgate-bench ledger [--path FILE | --database URL] [--submitters 1,8,64] [--per-submission N] [--seconds S]
+       tollgate-bench counters [--keys N] [--updates N] [--memory-keys N]
 """
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let benchmark = arguments.first, ["rules", "ledger"].contains(benchmark) else {
+guard let benchmark = arguments.first, ["rules", "ledger", "counters"].contains(benchmark) else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
 }
@@ -21,6 +22,12 @@ guard arguments.isEmpty else {
     exit(2)
 }
 do {
+    if benchmark == "counters" {
+        try CountersBenchmark.run(
+            keys: Int(options["keys"] ?? "") ?? 1_000_000, updates: Int(options["updates"] ?? "") ?? 2_000_000,
+            memoryKeys: Int(options["memory-keys"] ?? "") ?? 10_000_000)
+        exit(0)
+    }
     if benchmark == "ledger" {
         try LedgerBenchmark.run(
             path: options["path"], databaseURL: options["database"],

@@ -1,0 +1,68 @@
+import Foundation
+import Risk
+import Rules
+import TollgateCore
+
+/// In-memory velocity counters: read a payment's feature, then record it, with
+/// many distinct keys (the online and batch pattern), and memory per key for a
+/// skewed population of keys over a 24-hour window.
+enum CountersBenchmark {
+    static let source = """
+    let card_count_24h = count(payments by card over 24h)
+    rule busy: review if card_count_24h > 100
+    """
+
+    static func run(keys: Int, updates: Int, memoryKeys: Int) throws {
+        let compiled = RuleCompiler.compile(SourceFile(path: "bench.rules", text: source))
+        guard let ruleSet = compiled.ruleSet else { throw BenchError("benchmark rules do not compile") }
+        let plan = CounterPlan(ruleSet: ruleSet)
+        let cardSlot = ruleSet.layout.slot(named: "card")!.index
+        // Card ids made beforehand so the timing is the counters, not string building.
+        let cards = (0..<keys).map { "card-\($0)" }
+        var random = SeededRandom(seed: 4_242)
+        let order = (0..<updates).map { _ in random.below(keys) }
+        var rates: [Double] = []
+        for _ in 0..<3 {
+            let store = InMemoryCounterStore()
+            let record = ruleSet.makeRecord()
+            var time: Int64 = 1_700_000_000
+            let started = DispatchTime.now().uptimeNanoseconds
+            for (index, card) in order.enumerated() {
+                if index & 15 == 0 { time += 1 }
+                record.setString(cardSlot, cards[card])
+                store.readFeatures(plan, into: record, at: time)
+                store.recordEvent(plan, from: record, at: time)
+            }
+            rates.append(Double(updates) / (Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+        }
+        print("counters_keys=\(keys)")
+        print("updates_per_second_per_core=\(Int(rates.sorted()[1]))")
+
+        // Memory: most keys see a few events, a few see thousands (Zipf-like), all within 24 hours.
+        let store = InMemoryCounterStore()
+        let record = ruleSet.makeRecord()
+        var skewed = SeededRandom(seed: 77)
+        var events = 0
+        for key in 0..<memoryKeys {
+            let eventsForKey = key % 10_000 == 0 ? 2_000 : (skewed.chance(0.1) ? 2 + skewed.below(20) : 1 + skewed.below(3))
+            record.setString(cardSlot, "card-\(key)")
+            for event in 0..<eventsForKey {
+                store.recordEvent(plan, from: record, at: 1_700_000_000 + Int64(event * 86_400 / max(1, eventsForKey)))
+            }
+            events += eventsForKey
+        }
+        let bytes = store.approximateBytes
+        print("memory_keys=\(store.keyCount)")
+        print("memory_events=\(events)")
+        print("memory_bytes=\(bytes)")
+        print("bytes_per_key=\(bytes / max(1, store.keyCount))")
+        print("resident_bytes=\(residentBytes())")
+    }
+
+    static func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kib * 1_024
+    }
+}
