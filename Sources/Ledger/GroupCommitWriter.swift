@@ -130,11 +130,12 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
                 lastTimestamp = newLastTimestamp
                 for (submission, outcome) in zip(batch, outcomes) { submission.outcome = .success(outcome) }
-                metricsLock.withLock {
+                // An empty batch is the idle expiry sweep: not a commit anyone waited for.
+                if !batch.isEmpty { metricsLock.withLock {
                     metrics.committedBatches += 1
                     metrics.committedEvents += batch.reduce(0) { $0 + $1.operation.eventCount }
                     metrics.recordBatchSize(batch.count)
-                }
+                } }
                 break
             } catch LedgerStorageError.retryable(_) where attempt < options.conflictRetryMax {
                 continue

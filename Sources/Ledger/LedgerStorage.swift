@@ -97,6 +97,19 @@ struct TransferSums: Equatable {
     var creditsPosted: Int64 = 0
 }
 
+extension [LedgerID: TransferSums] {
+    /// Adds one (debit, credit, amount) group of the verification queries.
+    mutating func add(debit: LedgerID, credit: LedgerID, amount: Int64, isPending: Bool) {
+        if isPending {
+            self[debit, default: TransferSums()].debitsPending += amount
+            self[credit, default: TransferSums()].creditsPending += amount
+        } else {
+            self[debit, default: TransferSums()].debitsPosted += amount
+            self[credit, default: TransferSums()].creditsPosted += amount
+        }
+    }
+}
+
 struct VerificationSnapshot {
     var accounts: [Account]
     /// Recomputed from transfers: pending holds still pending, posted singles and posts.

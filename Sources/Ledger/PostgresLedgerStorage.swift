@@ -120,16 +120,8 @@ final class PostgresLedgerStorage: LedgerStorage, @unchecked Sendable {
             for (sql, isPending) in [(LedgerSchema.pendingSumsSQL, true), (LedgerSchema.postedSumsSQL, false)] {
                 let rows = try connection.execute(sql)
                 for row in 0..<rows.rowCount {
-                    let debit = try PostgresRows.id(rows, row, 0)
-                    let credit = try PostgresRows.id(rows, row, 1)
-                    let amount = rows.int64(row, 2)
-                    if isPending {
-                        sums[debit, default: TransferSums()].debitsPending += amount
-                        sums[credit, default: TransferSums()].creditsPending += amount
-                    } else {
-                        sums[debit, default: TransferSums()].debitsPosted += amount
-                        sums[credit, default: TransferSums()].creditsPosted += amount
-                    }
+                    sums.add(debit: try PostgresRows.id(rows, row, 0), credit: try PostgresRows.id(rows, row, 1),
+                             amount: rows.int64(row, 2), isPending: isPending)
                 }
             }
             func ids(_ sql: String) throws -> [LedgerID] {

@@ -130,16 +130,8 @@ final class SQLiteLedgerStorage: LedgerStorage, @unchecked Sendable {
             for (sql, isPending) in [(LedgerSchema.pendingSumsSQL, true), (LedgerSchema.postedSumsSQL, false)] {
                 let rows = try connection.prepare(sql)
                 while try rows.step() {
-                    let debit = LedgerID(bigEndianBytes: rows.blob(0))
-                    let credit = LedgerID(bigEndianBytes: rows.blob(1))
-                    let amount = rows.int64(2)
-                    if isPending {
-                        sums[debit, default: TransferSums()].debitsPending += amount
-                        sums[credit, default: TransferSums()].creditsPending += amount
-                    } else {
-                        sums[debit, default: TransferSums()].debitsPosted += amount
-                        sums[credit, default: TransferSums()].creditsPosted += amount
-                    }
+                    sums.add(debit: LedgerID(bigEndianBytes: rows.blob(0)), credit: LedgerID(bigEndianBytes: rows.blob(1)),
+                             amount: rows.int64(2), isPending: isPending)
                 }
             }
             func ids(_ sql: String) throws -> [LedgerID] {

@@ -58,6 +58,29 @@ struct CLITests {
         #expect(unknownSub.status == 2)
     }
 
+    @Test func ledgerVerifyAndLoad() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = try Self.run(["ledger", "verify", "--data", directory.path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "tollgate: error: no ledger at \(directory.path)/tollgate.db\n")
+        let both = try Self.run(["ledger", "verify", "--data", "x", "--database", "postgres://nowhere"])
+        #expect(both.status == 1 && both.stderr.contains("not both"))
+        let badLoad = try Self.run(["ledger", "load", "--data", directory.path, "--submitters", "zero"])
+        #expect(badLoad.status == 2 && badLoad.stderr.split(separator: "\n").count == 1)
+        let load = try Self.run(["ledger", "load", "--data", directory.path, "--submitters", "4", "--transfers", "400", "--acks"])
+        #expect(load.status == 0)
+        // Most of the mix succeeds; payouts beyond a merchant's balance are refused and not acknowledged.
+        let acks = load.stdout.split(separator: "\n")
+        #expect(acks.count >= 300 && acks.allSatisfy { $0.hasPrefix("ack ") })
+        #expect(load.stderr.contains("transfers submitted"))
+        let verify = try Self.run(["ledger", "verify", "--data", directory.path])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains("all invariants hold"))
+        let unknown = try Self.run(["ledger", "frob"])
+        #expect(unknown.status == 2)
+    }
+
     @Test func checkAndTestShippedRuleFiles() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.packageRoot.appendingPathComponent("rules").path)
             .filter { $0.hasSuffix(".rules") }.sorted().map { "rules/" + $0 }
