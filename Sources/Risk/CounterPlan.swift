@@ -19,6 +19,9 @@ public struct CounterPlan: Sendable {
         /// XXH3 of the definition: function, value, keys, window and `where` text.
         public let seed: UInt64
         public let spec: AggregateSpec
+
+        /// sum/avg/min/max keep values per bucket; count and distinct only counts.
+        var usesValueBuckets: Bool { function == .sum || function == .avg || function == .min || function == .max }
     }
 
     public let features: [Feature]

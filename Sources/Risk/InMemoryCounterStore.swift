@@ -6,8 +6,16 @@ import Synchronization
 /// Idle keys (no event any window can still see) are dropped by periodic sweeps.
 public final class InMemoryCounterStore: CounterStore {
     private struct Shard {
-        var states: [UInt64: WindowState] = [:]
+        /// count and distinct features: 16-byte buckets.
+        var counting: [UInt64: WindowState<CountBucket>] = [:]
+        /// sum, avg, min and max: 40-byte buckets.
+        var valued: [UInt64: WindowState<ValueBucket>] = [:]
         var updatesSinceSweep = 0
+
+        mutating func sweep(now: Int64) {
+            counting = counting.filter { $0.value.idleAfter > now }
+            valued = valued.filter { $0.value.idleAfter > now }
+        }
     }
 
     /// A mutex cannot be copied into an array; each shard lives in its own box.
@@ -35,7 +43,9 @@ public final class InMemoryCounterStore: CounterStore {
                 continue
             }
             let summary = shards[Int(key & shardMask)].mutex.withLock { shard in
-                shard.states[key]?.summary(now: time, windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
+                feature.usesValueBuckets
+                    ? shard.valued[key]?.summary(now: time, windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
+                    : shard.counting[key]?.summary(now: time, windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
             } ?? WindowSummary()
             feature.write(summary, into: record)
         }
@@ -50,24 +60,35 @@ public final class InMemoryCounterStore: CounterStore {
             if feature.function == .distinct && valueHash == nil { continue }
             let limits = self.limits
             shards[Int(key & shardMask)].mutex.withLock { shard in
-                var state = shard.states.removeValue(forKey: key) ?? WindowState()
-                state.evict(now: max(time, state.lastEventTime), windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
-                state.add(time: time, bucketSeconds: feature.bucketSeconds, value: value, valueHash: valueHash, limits: limits)
-                state.markIdleAfter(windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
-                shard.states[key] = state
+                if feature.usesValueBuckets {
+                    Self.record(in: &shard.valued, key: key, feature: feature, time: time, value: value, valueHash: valueHash, limits: limits)
+                } else {
+                    Self.record(in: &shard.counting, key: key, feature: feature, time: time, value: value, valueHash: valueHash, limits: limits)
+                }
                 shard.updatesSinceSweep += 1
                 if shard.updatesSinceSweep >= limits.updatesPerIdleSweep {
                     shard.updatesSinceSweep = 0
-                    shard.states = shard.states.filter { $0.value.idleAfter > time }
+                    shard.sweep(now: time)
                 }
             }
         }
     }
 
+    private static func record<Bucket: WindowBucket>(
+        in states: inout [UInt64: WindowState<Bucket>], key: UInt64, feature: CounterPlan.Feature, time: Int64,
+        value: Int64?, valueHash: UInt64?, limits: CounterLimits
+    ) {
+        var state = states.removeValue(forKey: key) ?? WindowState()
+        state.evict(now: max(time, state.lastEventTime), windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
+        state.add(time: time, bucketSeconds: feature.bucketSeconds, value: value, valueHash: valueHash, limits: limits)
+        state.markIdleAfter(windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
+        states[key] = state
+    }
+
     /// Keys currently held (one per feature and key value).
     public var keyCount: Int {
         var total = 0
-        for shard in shards { total += shard.mutex.withLock { $0.states.count } }
+        for shard in shards { total += shard.mutex.withLock { $0.counting.count + $0.valued.count } }
         return total
     }
 
@@ -76,8 +97,10 @@ public final class InMemoryCounterStore: CounterStore {
         var total = 0
         for shard in shards {
             total += shard.mutex.withLock { shard in
-                var bytes = shard.states.capacity * (MemoryLayout<UInt64>.stride + MemoryLayout<WindowState>.stride)
-                for state in shard.states.values { bytes += state.approximateBytes }
+                var bytes = shard.counting.capacity * (8 + MemoryLayout<WindowState<CountBucket>>.stride)
+                    + shard.valued.capacity * (8 + MemoryLayout<WindowState<ValueBucket>>.stride)
+                for state in shard.counting.values { bytes += state.approximateBytes }
+                for state in shard.valued.values { bytes += state.approximateBytes }
                 return bytes
             }
         }

@@ -1,18 +1,57 @@
+/// A time bucket of one key's events: its start (the event second, or a
+/// multiple of window/100) and what the aggregate needs of the events in it.
+protocol WindowBucket {
+    var start: Int64 { get }
+    init(start: Int64)
+    mutating func add(value: Int64?)
+    func add(to summary: inout WindowSummary)
+}
+
+/// 16 bytes: what `count` and `distinct` features keep (distinct's values live apart).
+struct CountBucket: WindowBucket {
+    let start: Int64
+    var count: Int64 = 0
+
+    init(start: Int64) { self.start = start }
+    mutating func add(value: Int64?) { count += 1 }
+    func add(to summary: inout WindowSummary) { summary.count += count }
+}
+
+/// 40 bytes: what `sum`, `avg`, `min` and `max` keep.
+struct ValueBucket: WindowBucket {
+    let start: Int64
+    var count: Int32 = 0
+    /// Events that carried the aggregated value (missing values are skipped).
+    /// Int32: a key sees at most 2^31 events in one bucket.
+    var valueCount: Int32 = 0
+    var sum: Int64 = 0
+    var min: Int64 = .max
+    var max: Int64 = .min
+
+    init(start: Int64) { self.start = start }
+
+    mutating func add(value: Int64?) {
+        count += 1
+        guard let value else { return }
+        valueCount += 1
+        sum &+= value
+        min = Swift.min(min, value)
+        max = Swift.max(max, value)
+    }
+
+    func add(to summary: inout WindowSummary) {
+        summary.count += Int64(count)
+        summary.valueCount += Int64(valueCount)
+        summary.sum &+= sum
+        summary.min = Swift.min(summary.min, min)
+        summary.max = Swift.max(summary.max, max)
+    }
+}
+
 /// One key's events for one aggregate, summarized in time buckets (1 second for
 /// windows up to a day, so they slide exactly; window/100 beyond). Buckets are
 /// kept sorted by start and dropped once they leave the window.
-struct WindowState {
-    /// 40 bytes: the memory per key is mostly these.
-    struct Bucket {
-        var start: Int64
-        var count: Int32
-        /// Events that carried the aggregated value (sum/avg/min/max skip missing values).
-        var valueCount: Int32
-        var sum: Int64
-        var min: Int64
-        var max: Int64
-    }
-
+struct WindowState<Bucket: WindowBucket> {
     var buckets: [Bucket] = []
     /// Only `distinct` features have one (boxed, so other keys pay 8 bytes for it).
     var distinct: DistinctValues?
@@ -26,11 +65,10 @@ struct WindowState {
         var index = buckets.count
         while index > 0 && buckets[index - 1].start > start { index -= 1 }
         if index > 0 && buckets[index - 1].start == start {
-            buckets[index - 1].count += 1
-            if let value { Self.merge(value, into: &buckets[index - 1]) }
+            buckets[index - 1].add(value: value)
         } else {
-            var bucket = Bucket(start: start, count: 1, valueCount: 0, sum: 0, min: .max, max: .min)
-            if let value { Self.merge(value, into: &bucket) }
+            var bucket = Bucket(start: start)
+            bucket.add(value: value)
             // Most keys hold a handful of buckets: grow them one at a time, not by doubling.
             if buckets.count < 8 { buckets.reserveCapacity(buckets.count + 1) }
             buckets.insert(bucket, at: index)
@@ -44,14 +82,6 @@ struct WindowState {
 
     mutating func markIdleAfter(windowSeconds: Int64, bucketSeconds: Int64) {
         idleAfter = lastEventTime + windowSeconds + bucketSeconds
-    }
-
-    private static func merge(_ value: Int64, into bucket: inout Bucket) {
-        // (valueCount is Int32: a key sees at most 2^31 events in one bucket.)
-        bucket.valueCount += 1
-        bucket.sum &+= value
-        bucket.min = Swift.min(bucket.min, value)
-        bucket.max = Swift.max(bucket.max, value)
     }
 
     /// Drops what no window ending at or after `now` can see.
@@ -73,12 +103,7 @@ struct WindowState {
         var index = buckets.count
         while index > 0 && buckets[index - 1].start >= firstStart { index -= 1 }
         while index < buckets.count && buckets[index].start <= now {
-            let bucket = buckets[index]
-            summary.count += Int64(bucket.count)
-            summary.valueCount += Int64(bucket.valueCount)
-            summary.sum &+= bucket.sum
-            summary.min = Swift.min(summary.min, bucket.min)
-            summary.max = Swift.max(summary.max, bucket.max)
+            buckets[index].add(to: &summary)
             index += 1
         }
         if let distinct {
