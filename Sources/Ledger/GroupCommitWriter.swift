@@ -40,7 +40,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var queuedEventCount = 0
     private var isStopping = false
     private var lastTimestamp: Int64
-    private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
     private let metricsLock = NSLock()
     private var metrics = LedgerWriterMetrics()
@@ -52,7 +51,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "ledger-writer"
         thread.qualityOfService = .userInitiated
-        self.thread = thread
         thread.start()
     }
 
@@ -168,7 +166,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
         var snapshot = BatchSnapshot()
         let due = try transaction.duePendingTransfers(now: now, limit: options.expiriesPerBatchMax)
-        for transfer in try transaction.transfers(ids: transferIDs.sorted(), lockingPending: true) + due {
+        for transfer in try transaction.transfers(ids: transferIDs.sorted()) + due {
             snapshot.transfers[transfer.id] = transfer
             accountIDs.insert(transfer.debitAccountID)
             accountIDs.insert(transfer.creditAccountID)

@@ -44,5 +44,4 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    public static func == (lhs: LedgerError, rhs: LedgerError) -> Bool { lhs.description == rhs.description }
 }

@@ -22,9 +22,9 @@ protocol LedgerStorage: AnyObject, Sendable {
 
 /// The reads and writes of one write batch, inside its database transaction.
 protocol LedgerWriteTransaction {
-    /// Transfers by id. `lockingPending`: on a shared database, lock the rows so a
-    /// concurrent process cannot resolve the same pending transfer.
-    func transfers(ids: [LedgerID], lockingPending: Bool) throws -> [StoredTransfer]
+    /// Transfers by id, locked where the database is shared, so a concurrent
+    /// process cannot resolve the same pending transfer.
+    func transfers(ids: [LedgerID]) throws -> [StoredTransfer]
     func failures(ids: [LedgerID]) throws -> [LedgerID: TransferResult]
     /// Accounts by id, locked for the rest of the transaction where the database shares them.
     func accounts(ids: [LedgerID]) throws -> [Account]
@@ -73,7 +73,7 @@ public struct TransferCursor: Equatable, Sendable {
 }
 
 /// A database failure (not a rejected transfer). Nothing of the batch was committed.
-public enum LedgerStorageError: Error, CustomStringConvertible {
+public enum LedgerStorageError: Error, CustomStringConvertible, Equatable {
     /// A conflict with another process; the writer retries the batch.
     case retryable(String)
     case failed(String)

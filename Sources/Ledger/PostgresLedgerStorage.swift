@@ -141,12 +141,11 @@ final class PostgresLedgerStorage: LedgerStorage, @unchecked Sendable {
 private struct PostgresLedgerWriteTransaction: LedgerWriteTransaction {
     let connection: PostgresConnection
 
-    func transfers(ids: [LedgerID], lockingPending: Bool) throws -> [StoredTransfer] {
+    func transfers(ids: [LedgerID]) throws -> [StoredTransfer] {
         guard !ids.isEmpty else { return [] }
-        let lock = lockingPending ? " ORDER BY id FOR UPDATE" : ""
         let rows = try connection.executePrepared(
-            "ledger_transfers_by_id\(lock.isEmpty ? "" : "_locked")",
-            "SELECT \(LedgerSchema.transferColumns) FROM ledger_transfers WHERE id = ANY($1::uuid[])\(lock)",
+            "ledger_transfers_locked",
+            "SELECT \(LedgerSchema.transferColumns) FROM ledger_transfers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
             [PostgresArray.ids(ids)])
         return try (0..<rows.rowCount).map { try PostgresRows.transfer(rows, $0) }
     }

@@ -186,7 +186,7 @@ private final class SQLiteLedgerStatements {
 private struct SQLiteLedgerWriteTransaction: LedgerWriteTransaction {
     let statements: SQLiteLedgerStatements
 
-    func transfers(ids: [LedgerID], lockingPending: Bool) throws -> [StoredTransfer] {
+    func transfers(ids: [LedgerID]) throws -> [StoredTransfer] {
         // SQLite has one writer at a time (BEGIN IMMEDIATE): rows read here cannot change under us.
         let statement = statements.selectTransfer
         var rows: [StoredTransfer] = []

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A HyperLogLog that answers "how many distinct values in the last W seconds"
 /// for any W (Chabchoub and Hébrail's sliding HyperLogLog). Each register keeps
 /// the few (time, rank) pairs that may still be its maximum for some future
@@ -60,5 +62,3 @@ struct SlidingHyperLogLog {
 
     var entryCount: Int { registers.reduce(0) { $0 + $1.count } }
 }
-
-import Foundation

@@ -17,7 +17,7 @@ enum LedgerLoad {
         let batch = Int(options["batch"] ?? "1") ?? 0
         let seed = UInt64(options["seed"] ?? "1") ?? 0
         guard (1...1_024).contains(submitters), seconds > 0, transferLimit > 0, (1...8_000).contains(batch) else {
-            return TollgateCommand.usageError("--submitters 1…1024, --seconds > 0, --transfers > 0 and --batch 1…8000 are required to be numbers")
+            return TollgateCommand.usageError("--submitters must be 1…1024, --seconds and --transfers positive numbers, --batch 1…8000")
         }
         guard let ledger = LedgerCommand.open(options, mustExist: false) else { return 1 }
         defer { ledger.close() }
