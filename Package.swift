@@ -7,6 +7,7 @@ import PackageDescription
 //   CSQLite, CPostgres (C), TollgateCore ←  Store (SQLite and PostgreSQL connections, migrations)
 //   Store ←  Ledger (accounts, transfers, group commit) ←  tollgate
 //   Rules, CXXHash ←  Risk (velocity counters)
+//   Risk, CZlib (C) ←  Batch (tollgate score / backtest: readers, replay, reports) ←  tollgate
 // See README "Architecture" for what each module holds.
 let package = Package(
     name: "Tollgate",
@@ -32,13 +33,20 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "TollgateCore"),
         .target(name: "Store", dependencies: ["TollgateCore", "CSQLite", "CPostgres"]),
         .target(name: "Ledger", dependencies: ["TollgateCore", "Store"]),
         .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
         .target(name: "RulesIO", dependencies: ["Rules"]),
         .target(name: "Risk", dependencies: ["TollgateCore", "Rules", "CXXHash"]),
-        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store"]),
+        .target(name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "CXXHash", "CZlib"]),
+        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch"]),
         .executableTarget(
             name: "tollgate-bench",
             dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk"],
@@ -49,6 +57,7 @@ let package = Package(
         .testTarget(name: "CLITests"),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
+        .testTarget(name: "BatchTests", dependencies: ["Batch", "Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]
 )

@@ -47,6 +47,17 @@ public struct CounterPlan: Sendable {
         longestWindowSeconds = features.map(\.windowSeconds).max() ?? 0
     }
 
+    private init(features: [Feature], limits: CounterLimits) {
+        self.features = features
+        self.limits = limits
+        longestWindowSeconds = features.map(\.windowSeconds).max() ?? 0
+    }
+
+    /// The same plan with only the features `isIncluded` keeps.
+    public func subset(_ isIncluded: (Feature) -> Bool) -> CounterPlan {
+        CounterPlan(features: features.filter(isIncluded), limits: limits)
+    }
+
     /// The counter key of a payment for one feature: XXH3 of its key facts, seeded
     /// by the feature's definition. Nil when a key fact is missing.
     @inlinable

@@ -10,31 +10,38 @@ public protocol CounterStore: AnyObject, Sendable {
     func readFeatures(_ plan: CounterPlan, into record: FactRecord, at time: Int64)
     /// Counts the payment in `record` at `time` for every feature whose `where` it passes.
     func recordEvent(_ plan: CounterPlan, from record: FactRecord, at time: Int64)
+    /// Counts an outcome that arrived after the decision (a decline, chargeback or
+    /// fraud label; `record` holds the payment's facts with `outcome` set) at
+    /// `time`, for the features whose `where` reads `outcome` and passes.
+    func recordOutcome(_ plan: CounterPlan, from record: FactRecord, at time: Int64)
 }
 
 extension CounterPlan.Feature {
     /// Writes what a window summary means for this feature into its slot.
     func write(_ summary: WindowSummary, into record: FactRecord) {
+        if let word = word(for: summary) { record.setWord(slot, word) } else { record.setMissing(slot) }
+    }
+
+    /// The feature's value as a record word (decimals as bit patterns); nil when
+    /// missing (avg, min and max of an empty window).
+    func word(for summary: WindowSummary) -> Int64? {
         switch function {
         case .count:
-            record.setInteger(slot, summary.count)
+            return summary.count
         case .distinct:
-            record.setInteger(slot, Int64(summary.distinct))
+            return Int64(summary.distinct)
         case .sum:
-            record.setWord(slot, summary.sum)
+            return summary.sum
         case .avg:
-            guard summary.valueCount > 0 else { return record.setMissing(slot) }
+            guard summary.valueCount > 0 else { return nil }
             if resultType == .decimal {
-                record.setDecimal(slot, Double(summary.sum) / Double(summary.valueCount))
-            } else {
-                record.setWord(slot, Self.roundedQuotient(summary.sum, summary.valueCount))
+                return Int64(bitPattern: (Double(summary.sum) / Double(summary.valueCount)).bitPattern)
             }
+            return Self.roundedQuotient(summary.sum, summary.valueCount)
         case .min:
-            guard summary.valueCount > 0 else { return record.setMissing(slot) }
-            record.setWord(slot, summary.min)
+            return summary.valueCount > 0 ? summary.min : nil
         case .max:
-            guard summary.valueCount > 0 else { return record.setMissing(slot) }
-            record.setWord(slot, summary.max)
+            return summary.valueCount > 0 ? summary.max : nil
         }
     }
 

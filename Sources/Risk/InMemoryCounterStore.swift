@@ -52,7 +52,15 @@ public final class InMemoryCounterStore: CounterStore {
     }
 
     public func recordEvent(_ plan: CounterPlan, from record: FactRecord, at time: Int64) {
-        for feature in plan.features where plan.counts(feature, record) {
+        count(plan, from: record, at: time, outcomeFeaturesOnly: false)
+    }
+
+    public func recordOutcome(_ plan: CounterPlan, from record: FactRecord, at time: Int64) {
+        count(plan, from: record, at: time, outcomeFeaturesOnly: true)
+    }
+
+    private func count(_ plan: CounterPlan, from record: FactRecord, at time: Int64, outcomeFeaturesOnly: Bool) {
+        for feature in plan.features where (!outcomeFeaturesOnly || feature.spec.filterReadsOutcome) && plan.counts(feature, record) {
             guard let key = plan.key(feature, in: record) else { continue }
             let value = feature.valueSlot.flatMap { slot in feature.function == .distinct ? nil : record.word(slot) }
             let valueHash = feature.function == .distinct

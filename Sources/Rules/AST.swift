@@ -3,6 +3,33 @@
 public struct Expr: Sendable {
     public var kind: ExprKind
     public var range: SourceRange
+
+    /// Every fact or feature name the expression reads.
+    public var referencedNames: Set<String> {
+        var names: Set<String> = []
+        collectNames(into: &names)
+        return names
+    }
+
+    private func collectNames(into names: inout Set<String>) {
+        switch kind {
+        case .name(let name): names.insert(name)
+        case .integer, .decimal, .duration, .string, .boolean: break
+        case .unary(_, let operand): operand.collectNames(into: &names)
+        case .binary(_, let left, let right):
+            left.collectNames(into: &names)
+            right.collectNames(into: &names)
+        case .inList(let operand, _, _, _): operand.collectNames(into: &names)
+        case .inValues(let operand, let values, _):
+            operand.collectNames(into: &names)
+            for value in values { value.collectNames(into: &names) }
+        case .like(let operand, let pattern, _):
+            operand.collectNames(into: &names)
+            pattern.collectNames(into: &names)
+        case .call(_, _, let arguments):
+            for argument in arguments { argument.collectNames(into: &names) }
+        }
+    }
 }
 
 public indirect enum ExprKind: Sendable {

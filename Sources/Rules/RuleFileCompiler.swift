@@ -262,7 +262,8 @@ struct Declarations {
         let slot = compiler.layout.slot(for: name, type: resultType)
         return AggregateSpec(name: name, function: aggregate.function, valueFact: aggregate.value, valueSlot: valueSlot,
                              keyFacts: aggregate.keys, keySlots: keySlots, windowSeconds: aggregate.windowSeconds,
-                             slot: slot, resultType: resultType, filter: filter, filterSource: filterSource)
+                             slot: slot, resultType: resultType, filter: filter, filterSource: filterSource,
+                             filterReadsOutcome: aggregate.filter?.referencedNames.contains("outcome") ?? false)
     }
 
     // MARK: rules and decide

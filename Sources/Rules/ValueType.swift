@@ -20,7 +20,7 @@ public enum ValueType: String, Sendable, Hashable {
     /// Types with an order (`<`, `>`).
     var isOrdered: Bool { self == .integer || self == .decimal || self == .money || self == .duration || self == .timestamp }
 
-    var article: String {
+    public var article: String {
         switch self {
         case .integer: "an integer"
         default: "a \(rawValue)"

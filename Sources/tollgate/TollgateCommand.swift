@@ -14,6 +14,10 @@ enum TollgateCommand {
       rules fmt FILE          print a rule file in canonical form (--write rewrites it)
       rules eval FILE FACT=VALUE...
                               score one transaction and show which rules fired and why
+      score --rules FILE --input FILE --columns MAP [--label COLUMN] ...
+                              score a history (CSV/JSONL, gzip) with counters replayed in time order
+      backtest --rules NEW --baseline OLD --input FILE --columns MAP [--label COLUMN] ...
+                              compare two rule sets over the same history
       ledger verify [--data DIR | --database URL]
                               check the ledger's invariants (exit 1 listing each violation)
       ledger load             submit random transfers from many threads (smoke and crash test)
@@ -35,6 +39,10 @@ enum TollgateCommand {
             return RulesCommand.run(rest)
         case "ledger":
             return LedgerCommand.run(rest)
+        case "score":
+            return ScoreCommand.run(rest)
+        case "backtest":
+            return BacktestCommand.run(rest)
         default:
             return usageError("unknown command '\(command)'; run 'tollgate --help'")
         }

@@ -1,0 +1,2 @@
+// zlib (Debian zlib1g-dev): gzip input for batch scoring.
+#include <zlib.h>

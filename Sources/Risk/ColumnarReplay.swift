@@ -1,0 +1,98 @@
+/// Batch counters: one feature over a whole time-ordered history at once.
+/// Keys arrive as small group numbers (no hashing, no dictionary per row) and
+/// each group's window runs through the same `WindowState` code as the online
+/// stores, so a row gets exactly the value it would have had online.
+/// Features are independent of each other, so callers replay them in parallel.
+public enum ColumnarReplay {
+    /// What one feature needs of the history, indexed by replay position.
+    public struct Input: Sendable {
+        /// Key group of each row; -1 when a key fact is missing (feature missing, nothing counted).
+        public var groups: [Int32]
+        public var groupCount: Int
+        /// The aggregated fact's word per row (sum/avg/min/max); nil entries are missing values.
+        public var values: [Int64?]
+        /// The aggregated value's hash per row (distinct); nil = missing, not counted.
+        public var valueHashes: [UInt64?]
+        /// Whether the row counts at its own time (its `where` passes with its decision-time outcome).
+        public var countsAtDecision: [Bool]
+        /// Outcomes that arrive later (fraud labels), as (time, row position), sorted;
+        /// each counts the row's facts again at that time.
+        public var outcomeEvents: [(time: Int64, position: Int32)]
+
+        public init(groups: [Int32], groupCount: Int, values: [Int64?] = [], valueHashes: [UInt64?] = [],
+                    countsAtDecision: [Bool], outcomeEvents: [(time: Int64, position: Int32)] = []) {
+            self.groups = groups
+            self.groupCount = groupCount
+            self.values = values
+            self.valueHashes = valueHashes
+            self.countsAtDecision = countsAtDecision
+            self.outcomeEvents = outcomeEvents
+        }
+    }
+
+    /// A feature's value for every row (words as in `FactRecord`).
+    public struct Column: Sendable {
+        public var words: [Int64]
+        public var present: [Bool]
+    }
+
+    /// Whether an outcome event (time, position) is applied before the row at
+    /// (rowTime, rowPosition): earlier in time, or a tie from an earlier row
+    /// (so no row ever sees its own outcome, even with no delay).
+    @inline(__always)
+    public static func outcomeEvent(_ event: (time: Int64, position: Int32), precedesRowAt rowTime: Int64, position rowPosition: Int) -> Bool {
+        event.time < rowTime || (event.time == rowTime && Int(event.position) < rowPosition)
+    }
+
+    /// Replays `feature` over rows at `times` (non-decreasing).
+    public static func replay(_ feature: CounterPlan.Feature, times: [Int64], input: Input,
+                              limits: CounterLimits = CounterLimits()) -> Column {
+        feature.usesValueBuckets
+            ? replay(feature, times: times, input: input, limits: limits, bucket: ValueBucket.self)
+            : replay(feature, times: times, input: input, limits: limits, bucket: CountBucket.self)
+    }
+
+    private static func replay<Bucket: WindowBucket>(
+        _ feature: CounterPlan.Feature, times: [Int64], input: Input, limits: CounterLimits, bucket: Bucket.Type
+    ) -> Column {
+        let rowCount = times.count
+        var column = Column(words: [Int64](repeating: 0, count: rowCount), present: [Bool](repeating: false, count: rowCount))
+        var states = [WindowState<Bucket>](repeating: WindowState(), count: input.groupCount)
+        let isDistinct = feature.function == .distinct
+        let hasValues = !input.values.isEmpty
+        var nextOutcome = 0
+
+        func add(_ position: Int, at time: Int64) {
+            let group = Int(input.groups[position])
+            guard group >= 0 else { return }
+            var valueHash: UInt64?
+            if isDistinct {
+                guard let hash = input.valueHashes[position] else { return }
+                valueHash = hash
+            }
+            let value = hasValues ? input.values[position] : nil
+            states[group].evict(now: max(time, states[group].lastEventTime),
+                                windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
+            states[group].add(time: time, bucketSeconds: feature.bucketSeconds, value: value, valueHash: valueHash, limits: limits)
+        }
+
+        for position in 0..<rowCount {
+            let time = times[position]
+            while nextOutcome < input.outcomeEvents.count,
+                  outcomeEvent(input.outcomeEvents[nextOutcome], precedesRowAt: time, position: position) {
+                let event = input.outcomeEvents[nextOutcome]
+                add(Int(event.position), at: event.time)
+                nextOutcome += 1
+            }
+            let group = Int(input.groups[position])
+            guard group >= 0 else { continue }
+            let summary = states[group].summary(now: time, windowSeconds: feature.windowSeconds, bucketSeconds: feature.bucketSeconds)
+            if let word = feature.word(for: summary) {
+                column.words[position] = word
+                column.present[position] = true
+            }
+            if input.countsAtDecision[position] { add(position, at: time) }
+        }
+        return column
+    }
+}
