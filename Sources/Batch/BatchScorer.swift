@@ -32,18 +32,30 @@ public struct BatchScorer {
 
     public func score(_ table: BatchTable) -> ScoreResult {
         let started = DispatchTime.now().uptimeNanoseconds
+        var phases: [(phase: String, seconds: Double)] = []
+        var phaseStarted = started
+        func endPhase(_ name: String) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            phases.append((name, Double(now - phaseStarted) / 1e9))
+            phaseStarted = now
+        }
         let plan = CounterPlan(ruleSet: ruleSet)
         let filler = RecordFiller(ruleSet: ruleSet, table: table)
         progress?.update(phase: "features", fraction: 0)
-        let flags = FilterFlags.compute(ruleSet: ruleSet, plan: plan, table: table, filler: filler, threadCount: threadCount,
+        let flags = FilterFlags.compute(ruleSet: ruleSet, plan: plan, table: table, threadCount: threadCount,
                                         withLabels: table.hasLabels)
+        endPhase("filters")
         let columns = replayFeatures(plan: plan, table: table, flags: flags)
+        filler.setFeatureColumns(plan, columns)
+        endPhase("features")
         progress?.update(phase: "rules", fraction: 0)
         let dependent = plan.features.indices.filter { flags.isDecisionDependent[$0] }
         var result = dependent.isEmpty
             ? evaluateInParallel(table: table, filler: filler, featureColumns: columns, plan: plan)
             : evaluateInOrder(table: table, filler: filler, featureColumns: columns, plan: plan,
                               onlinePlan: plan.subset { feature in dependent.contains { plan.features[$0].name == feature.name } })
+        endPhase("rules")
+        result.phaseSeconds = phases
         result.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return result
     }
@@ -121,7 +133,6 @@ public struct BatchScorer {
             chunk.firedCounts.reserveCapacity(range.count)
             for position in range {
                 filler.fill(record, position: position)
-                filler.fillFeatures(record, position: position, plan: plan, columns: featureColumns)
                 ruleSet.evaluate(record, into: &evaluation)
                 actions.set(position, UInt8(evaluation.action.severity))
                 scores.set(position, evaluation.score)
@@ -154,18 +165,19 @@ public struct BatchScorer {
             }
         }
         var nextLabel = 0
+        // Outcome events count the payment's facts, not its features.
+        let labelFiller = RecordFiller(ruleSet: ruleSet, table: table)
         for position in 0..<rowCount {
             let time = table.times[position]
             while nextLabel < labelEvents.count,
                   ColumnarReplay.outcomeEvent(labelEvents[nextLabel], precedesRowAt: time, position: position) {
                 let event = labelEvents[nextLabel]
-                filler.fill(outcomeRecord, position: Int(event.position))
+                labelFiller.fill(outcomeRecord, position: Int(event.position))
                 if let outcomeSlot { outcomeRecord.setString(outcomeSlot, BatchScorer.fraudOutcome) }
                 store.recordOutcome(onlinePlan, from: outcomeRecord, at: event.time)
                 nextLabel += 1
             }
             filler.fill(record, position: position)
-            filler.fillFeatures(record, position: position, plan: plan, columns: featureColumns)
             store.readFeatures(onlinePlan, into: record, at: time)
             ruleSet.evaluate(record, into: &evaluation)
             actions[position] = UInt8(evaluation.action.severity)
@@ -213,6 +225,7 @@ final class ResultArray<Element>: @unchecked Sendable {
     }
 
     @inline(__always) func set(_ index: Int, _ value: Element) { storage[index] = value }
+    @inline(__always) func get(_ index: Int) -> Element { storage[index] }
     var values: [Element] { Array(storage) }
 }
 

@@ -3,8 +3,9 @@ import TollgateCore
 
 /// The loaded history: one column per mapped fact plus the row's time, input
 /// row number, id and label; malformed rows are left out and counted. After
-/// loading, rows are in replay order (time, then input order).
-public final class BatchTable {
+/// loading, rows are in replay order (time, then input order); scoring only
+/// reads it, from several threads.
+public final class BatchTable: @unchecked Sendable {
     public struct MalformedRow: Sendable {
         /// 1-based input data row (the header is not a row).
         public let row: Int

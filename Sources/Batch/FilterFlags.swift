@@ -1,6 +1,6 @@
 import Risk
-import TollgateCore
 import Rules
+import TollgateCore
 
 /// For every feature and row: whether the row counts at its own time, and
 /// whether its fraud label (arriving later) counts. A `where` on `outcome`
@@ -12,7 +12,7 @@ struct FilterFlags {
     var countsAsFraud: [[Bool]]
     var isDecisionDependent: [Bool]
 
-    static func compute(ruleSet: RuleSet, plan: CounterPlan, table: BatchTable, filler: RecordFiller, threadCount: Int,
+    static func compute(ruleSet: RuleSet, plan: CounterPlan, table: BatchTable, threadCount: Int,
                         withLabels: Bool) -> FilterFlags {
         let rowCount = table.rowCount
         let features = plan.features
@@ -22,18 +22,31 @@ struct FilterFlags {
         let atDecision = filtered.map { _ in ResultArray<Bool>(count: rowCount, initial: false) }
         let asDeclined = filtered.map { _ in ResultArray<Bool>(count: rowCount, initial: false) }
         let asFraud = filtered.map { _ in ResultArray<Bool>(count: rowCount, initial: false) }
-        if !filtered.isEmpty {
-            let chunkCount = min(threadCount, max(1, rowCount / 10_000 + 1))
-            ParallelThreads.run(count: chunkCount) { chunkIndex in
-                let range = (rowCount * chunkIndex / chunkCount)..<(rowCount * (chunkIndex + 1) / chunkCount)
+        // Threads split the features (not the rows), so no two threads share a filter's closures.
+        let workers = min(threadCount, filtered.count)
+        if workers > 0 {
+            ParallelThreads.run(count: workers) { worker in
+                let mine = filtered.indices.filter { $0 % workers == worker }
+                let specs = mine.map { features[filtered[$0]].spec }
+                let readSlots = Set(specs.flatMap(\.filterNames).compactMap { ruleSet.layout.slot(named: $0)?.index })
+                let filler = RecordFiller(ruleSet: ruleSet, table: table, onlySlots: readSlots)
+                // No filter reads a fact of the row: every row passes as the first does.
+                let constant = filler.fillsNothing && !hasOutcomeColumn
                 let record = ruleSet.makeRecord()
-                let outcomeSlot = record.layout.slot(named: "outcome")?.index
-                for position in range {
+                let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index
+                for position in 0..<rowCount {
+                    if constant && position > 0 {
+                        for index in mine {
+                            atDecision[index].set(position, atDecision[index].get(0))
+                            asDeclined[index].set(position, asDeclined[index].get(0))
+                            asFraud[index].set(position, asFraud[index].get(0))
+                        }
+                        continue
+                    }
                     filler.fill(record, position: position)
-                    for (index, featureIndex) in filtered.enumerated() {
-                        let feature = features[featureIndex]
-                        guard feature.spec.filterReadsOutcome, let outcomeSlot else {
-                            let passes = feature.spec.counts(record)
+                    for (spec, index) in zip(specs, mine) {
+                        guard spec.filterReadsOutcome, let outcomeSlot else {
+                            let passes = spec.counts(record)
                             atDecision[index].set(position, passes)
                             asDeclined[index].set(position, passes)
                             asFraud[index].set(position, passes)
@@ -45,18 +58,18 @@ struct FilterFlags {
                             } else {
                                 record.setMissing(outcomeSlot)
                             }
-                            let passes = feature.spec.counts(record)
+                            let passes = spec.counts(record)
                             atDecision[index].set(position, passes)
                             asDeclined[index].set(position, passes)
                         } else {
                             record.setString(outcomeSlot, BatchScorer.authorizedOutcome)
-                            atDecision[index].set(position, feature.spec.counts(record))
+                            atDecision[index].set(position, spec.counts(record))
                             record.setString(outcomeSlot, BatchScorer.declinedOutcome)
-                            asDeclined[index].set(position, feature.spec.counts(record))
+                            asDeclined[index].set(position, spec.counts(record))
                         }
                         if withLabels {
                             record.setString(outcomeSlot, BatchScorer.fraudOutcome)
-                            asFraud[index].set(position, feature.spec.counts(record))
+                            asFraud[index].set(position, spec.counts(record))
                         }
                         record.setMissing(outcomeSlot)
                     }

@@ -54,6 +54,7 @@ public struct ScoreMetrics: Sendable {
     public var scoreCountsLegitimate: [Int] = []
     public var scoreCountsFraud: [Int] = []
     public var malformedRows = 0
+    public var phaseSeconds: [(phase: String, seconds: Double)] = []
 
     public var flagged: Int { rows - actions[0].count }
     public var precision: Double? { truePositives + falsePositives > 0 ? Double(truePositives) / Double(truePositives + falsePositives) : nil }
@@ -64,6 +65,7 @@ public struct ScoreMetrics: Sendable {
     public init(result: ScoreResult, table: BatchTable, ruleSet: RuleSet, timeRange: Range<Int64>? = nil) {
         seconds = result.seconds
         scoredRows = table.rowCount
+        phaseSeconds = result.phaseSeconds
         malformedRows = table.malformedCount
         hasLabels = table.labels != nil
         rules = ruleSet.rules.map { rule in

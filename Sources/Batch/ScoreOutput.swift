@@ -51,6 +51,7 @@ public enum ScoreOutput {
                 "review": metrics.actions[2].count, "block": metrics.actions[3].count,
             ],
             "malformed_rows": metrics.malformedRows,
+            "phase_seconds": Dictionary(metrics.phaseSeconds.map { ($0.phase, round4($0.seconds)) }, uniquingKeysWith: +),
             "malformed_examples": table.malformedExamples.prefix(5).map { ["row": $0.row, "message": $0.message] },
             "rules": metrics.rules.map { rule -> [String: Any] in
                 var entry: [String: Any] = ["name": rule.name, "action": rule.action, "hits": rule.hits, "shadow": rule.isShadow]

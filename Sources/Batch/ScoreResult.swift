@@ -11,6 +11,8 @@ public struct ScoreResult: Sendable {
     /// With `emitFeatures`: every `let` feature's text per row ("" = missing), in `RuleSet.featureNames` order.
     public var featureTexts: [[String]]
     public var seconds: Double = 0
+    /// Where the time went: (phase, seconds) in order.
+    public var phaseSeconds: [(phase: String, seconds: Double)] = []
 
     public static let actionsBySeverity: [Action] = [.allow, .challenge, .review, .block]
 

@@ -47,9 +47,85 @@ public enum ColumnarReplay {
     /// Replays `feature` over rows at `times` (non-decreasing).
     public static func replay(_ feature: CounterPlan.Feature, times: [Int64], input: Input,
                               limits: CounterLimits = CounterLimits()) -> Column {
-        feature.usesValueBuckets
-            ? replay(feature, times: times, input: input, limits: limits, bucket: ValueBucket.self)
-            : replay(feature, times: times, input: input, limits: limits, bucket: CountBucket.self)
+        switch feature.function {
+        case .count, .sum, .avg:
+            return replayRunningTotals(feature, times: times, input: input)
+        case .min, .max:
+            return replay(feature, times: times, input: input, limits: limits, bucket: ValueBucket.self)
+        case .distinct:
+            return replay(feature, times: times, input: input, limits: limits, bucket: CountBucket.self)
+        }
+    }
+
+    /// count, sum and avg: a running total per group, and one queue of every
+    /// counted event in time order. Events are added in time order, so they
+    /// also leave the window in that order: each row costs O(1), whatever the
+    /// window. Same window edges as `WindowState.summary`: an event counts while
+    /// its bucket start ≥ now − window + 1 (exact) or ≥ now − window − bucket + 1.
+    private static func replayRunningTotals(_ feature: CounterPlan.Feature, times: [Int64], input: Input) -> Column {
+        let rowCount = times.count
+        var column = Column(words: [Int64](repeating: 0, count: rowCount), present: [Bool](repeating: false, count: rowCount))
+        var counts = [Int64](repeating: 0, count: input.groupCount)
+        var valueCounts = [Int64](repeating: 0, count: input.groupCount)
+        var sums = [Int64](repeating: 0, count: input.groupCount)
+        // The window's events, oldest first: group, bucket start, value (nil = missing).
+        var queueGroups: [Int32] = [], queueStarts: [Int64] = [], queueValues: [Int64?] = []
+        var head = 0
+        let hasValues = !input.values.isEmpty
+        let bucketSeconds = feature.bucketSeconds, windowSeconds = feature.windowSeconds
+        var nextOutcome = 0
+
+        func add(_ position: Int, at time: Int64) {
+            let group = Int(input.groups[position])
+            guard group >= 0 else { return }
+            let value = hasValues ? input.values[position] : nil
+            counts[group] += 1
+            if let value {
+                valueCounts[group] += 1
+                sums[group] &+= value
+            }
+            queueGroups.append(Int32(group))
+            queueStarts.append(bucketSeconds == 1 ? time : time - ((time % bucketSeconds) + bucketSeconds) % bucketSeconds)
+            queueValues.append(value)
+        }
+
+        for position in 0..<rowCount {
+            let time = times[position]
+            while nextOutcome < input.outcomeEvents.count,
+                  outcomeEvent(input.outcomeEvents[nextOutcome], precedesRowAt: time, position: position) {
+                let event = input.outcomeEvents[nextOutcome]
+                add(Int(event.position), at: event.time)
+                nextOutcome += 1
+            }
+            let firstStart = bucketSeconds == 1 ? time - windowSeconds + 1 : time - windowSeconds - bucketSeconds + 1
+            while head < queueStarts.count && queueStarts[head] < firstStart {
+                let group = Int(queueGroups[head])
+                counts[group] -= 1
+                if let value = queueValues[head] {
+                    valueCounts[group] -= 1
+                    sums[group] &-= value
+                }
+                head += 1
+            }
+            if head > 1 << 16 && head * 2 > queueStarts.count {
+                queueGroups.removeFirst(head)
+                queueStarts.removeFirst(head)
+                queueValues.removeFirst(head)
+                head = 0
+            }
+            let group = Int(input.groups[position])
+            guard group >= 0 else { continue }
+            var summary = WindowSummary()
+            summary.count = counts[group]
+            summary.valueCount = valueCounts[group]
+            summary.sum = sums[group]
+            if let word = feature.word(for: summary) {
+                column.words[position] = word
+                column.present[position] = true
+            }
+            if input.countsAtDecision[position] { add(position, at: time) }
+        }
+        return column
     }
 
     private static func replay<Bucket: WindowBucket>(

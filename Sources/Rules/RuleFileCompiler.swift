@@ -263,7 +263,7 @@ struct Declarations {
         return AggregateSpec(name: name, function: aggregate.function, valueFact: aggregate.value, valueSlot: valueSlot,
                              keyFacts: aggregate.keys, keySlots: keySlots, windowSeconds: aggregate.windowSeconds,
                              slot: slot, resultType: resultType, filter: filter, filterSource: filterSource,
-                             filterReadsOutcome: aggregate.filter?.referencedNames.contains("outcome") ?? false)
+                             filterNames: aggregate.filter?.referencedNames ?? [])
     }
 
     // MARK: rules and decide

@@ -204,9 +204,11 @@ public struct AggregateSpec: Sendable {
     public let resultType: ValueType
     let filter: BoolCode?
     public let filterSource: String?
+    /// The facts and features the `where` reads.
+    public let filterNames: Set<String>
     /// Whether the `where` reads `outcome`: such features also count the outcome
     /// events that arrive after a decision (declines, chargebacks, fraud labels).
-    public let filterReadsOutcome: Bool
+    public var filterReadsOutcome: Bool { filterNames.contains("outcome") }
 
     /// Whether a payment (its facts in `record`) counts toward this feature.
     public func counts(_ record: FactRecord) -> Bool {

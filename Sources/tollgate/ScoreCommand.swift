@@ -54,11 +54,17 @@ enum ScoreCommand {
             scorer.progress = progress
             var result = scorer.score(table)
             result.seconds += table.loadSeconds
-            let metrics = ScoreMetrics(result: result, table: table, ruleSet: ruleSet, timeRange: job.metricsRange)
+            result.phaseSeconds.insert(("read", table.loadSeconds), at: 0)
             if let out = options["out"] {
                 progress.update(phase: "writing \(out)", fraction: 1)
+                let writeStarted = Date()
                 try ScoreOutput.writeDecisions(result, table: table, ruleSet: ruleSet, to: out, emitFeatures: scorer.emitFeatures)
+                // The decisions written are part of the end-to-end time.
+                let writeSeconds = Date().timeIntervalSince(writeStarted)
+                result.seconds += writeSeconds
+                result.phaseSeconds.append(("write", writeSeconds))
             }
+            let metrics = ScoreMetrics(result: result, table: table, ruleSet: ruleSet, timeRange: job.metricsRange)
             if let path = options["summary-json"] {
                 try writeText(ScoreOutput.summaryJSON(metrics, table: table) + "\n", to: path)
             }
@@ -102,7 +108,9 @@ enum ScoreCommand {
         let temporary = path + ".tmp"
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-            if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary)) } else { try FileManager.default.moveItem(atPath: temporary, toPath: path) }
+            guard rename(temporary, path) == 0 else {
+                throw BatchError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw BatchError("cannot write \(path): \(error.localizedDescription)")
