@@ -18,6 +18,8 @@ enum TollgateCommand {
                               score a history (CSV/JSONL, gzip) with counters replayed in time order
       backtest --rules NEW --baseline OLD --input FILE --columns MAP [--label COLUMN] ...
                               compare two rule sets over the same history
+      generate --out FILE [--rows N --seed N ...]
+                              write seeded labelled payments with fraud scenarios (CSV)
       ledger verify [--data DIR | --database URL]
                               check the ledger's invariants (exit 1 listing each violation)
       ledger load             submit random transfers from many threads (smoke and crash test)
@@ -43,6 +45,8 @@ enum TollgateCommand {
             return ScoreCommand.run(rest)
         case "backtest":
             return BacktestCommand.run(rest)
+        case "generate":
+            return GenerateCommand.run(rest)
         default:
             return usageError("unknown command '\(command)'; run 'tollgate --help'")
         }
