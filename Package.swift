@@ -7,7 +7,8 @@ import PackageDescription
 //   CSQLite, CPostgres (C), TollgateCore ←  Store (SQLite and PostgreSQL connections, migrations)
 //   Store ←  Ledger (accounts, transfers, group commit) ←  tollgate
 //   Rules, CXXHash ←  Risk (velocity counters)
-//   Risk, CZlib (C) ←  Batch (tollgate score / backtest: readers, replay, reports) ←  tollgate
+//   COpenSSL, CGeoIP, CXXHash (C) ←  Fingerprints (card HMAC, device levels, GeoIP country)
+//   Risk, Fingerprints, CZlib (C) ←  Batch (tollgate score / backtest: readers, replay, reports) ←  tollgate
 // See README "Architecture" for what each module holds.
 let package = Package(
     name: "Tollgate",
@@ -39,13 +40,26 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CGeoIP",
+            path: "Sources/CGeoIP",
+            pkgConfig: "geoip",
+            providers: [.apt(["libgeoip-dev"])]
+        ),
         .target(name: "TollgateCore"),
         .target(name: "Store", dependencies: ["TollgateCore", "CSQLite", "CPostgres"]),
         .target(name: "Ledger", dependencies: ["TollgateCore", "Store"]),
         .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
         .target(name: "RulesIO", dependencies: ["Rules"]),
         .target(name: "Risk", dependencies: ["TollgateCore", "Rules", "CXXHash"]),
-        .target(name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "CXXHash", "CZlib"]),
+        .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
+        .target(name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"]),
         .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch"]),
         .executableTarget(
             name: "tollgate-bench",
@@ -57,6 +71,7 @@ let package = Package(
         .testTarget(name: "CLITests"),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
+        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]
