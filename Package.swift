@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Risk", dependencies: ["TollgateCore", "Rules", "CXXHash"]),
         .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
         .target(name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"]),
-        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch"]),
+        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch", "Fingerprints"]),
         .executableTarget(
             name: "tollgate-bench",
             dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk"],

@@ -24,7 +24,7 @@ public final class BatchTable: @unchecked Sendable {
     var currencyExponents: [UInt8]?
     let defaultCurrency: Currency
     /// Every mapped fact except time, id and label (those have their own arrays).
-    let columns: [String: FactColumn]
+    private(set) var columns: [String: FactColumn]
     public private(set) var malformedCount = 0
     public private(set) var malformedExamples: [MalformedRow] = []
     /// Whether the rows had to be reordered by time.
@@ -45,6 +45,12 @@ public final class BatchTable: @unchecked Sendable {
     }
 
     public var hasLabels: Bool { labels != nil }
+
+    /// A fact computed from other columns (rows already in replay order).
+    func addDerived(_ column: FactColumn) {
+        precondition(column.count == rowCount, "a derived column has one value per row")
+        columns[column.fact] = column
+    }
     public var mappedFacts: Set<String> { Set(columns.keys).union(["time"]) }
 
     func recordMalformed(row: Int, _ message: String) {

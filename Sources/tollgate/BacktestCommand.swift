@@ -35,7 +35,7 @@ enum BacktestCommand {
             guard let candidate = ScoreCommand.compile(options["rules"]!),
                   let baseline = ScoreCommand.compile(options["baseline"]!) else { return 1 }
             let progress = ProgressReporter()
-            let table = try job.load(progress: progress)
+            let table = try job.load(progress: progress, for: [baseline, candidate])
             var scorer = BatchScorer(ruleSet: baseline, labelDelaySeconds: job.labelDelaySeconds)
             scorer.progress = progress
             let baselineResult = scorer.score(table)

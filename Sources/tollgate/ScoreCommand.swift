@@ -1,4 +1,5 @@
 import Batch
+import Fingerprints
 import Foundation
 import Rules
 import RulesIO
@@ -48,7 +49,7 @@ enum ScoreCommand {
             let job = try ScoreJob(options: options)
             guard let ruleSet = compile(options["rules"]!) else { return 1 }
             let progress = ProgressReporter()
-            let table = try job.load(progress: progress)
+            let table = try job.load(progress: progress, for: [ruleSet])
             var scorer = BatchScorer(ruleSet: ruleSet, labelDelaySeconds: job.labelDelaySeconds)
             scorer.emitFeatures = options.has("emit-features")
             scorer.progress = progress
@@ -157,7 +158,13 @@ struct ScoreJob {
         return time
     }
 
-    func load(progress: ProgressReporter?) throws(BatchError) -> BatchTable {
-        try TableLoader.load(path: input, map: map, defaultCurrency: currency, progress: progress)
+    /// Loads the history and derives the facts `ruleSets` read but no column holds.
+    func load(progress: ProgressReporter?, for ruleSets: [RuleSet]) throws(BatchError) -> BatchTable {
+        let table = try TableLoader.load(path: input, map: map, defaultCurrency: currency, progress: progress)
+        let wanted = Set(ruleSets.flatMap { $0.layout.slots.map(\.name) })
+        for note in DerivedFacts.add(to: table, wanted: wanted, geoIP: { try GeoIPCountry() }) {
+            printError("tollgate: note: \(note)")
+        }
+        return table
     }
 }
