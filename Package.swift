@@ -4,9 +4,9 @@ import PackageDescription
 // Module graph (a DAG; lower modules never import upper ones):
 //   CXXHash (C)  ←  Rules  ←  RulesIO (files)  ←  tollgate (CLI), tollgate-bench
 //   TollgateCore ←  Rules
-//   CSQLite, CPostgres (C), TollgateCore ←  Store (SQLite and PostgreSQL connections, migrations)
+//   CSQLite, CPostgres, CHiredis (C), TollgateCore ←  Store (SQLite, PostgreSQL and Redis connections, migrations)
 //   Store ←  Ledger (accounts, transfers, group commit) ←  tollgate
-//   Rules, CXXHash ←  Risk (velocity counters)
+//   Rules, Store, CXXHash ←  Risk (velocity counters: in memory, in Redis, and columnar replay for batch)
 //   COpenSSL, CGeoIP, CXXHash (C) ←  Fingerprints (card HMAC, device levels, GeoIP country)
 //   Risk, Fingerprints, CZlib (C) ←  Batch (tollgate score / backtest: readers, replay, reports) ←  tollgate
 // See README "Architecture" for what each module holds.
@@ -52,12 +52,18 @@ let package = Package(
             pkgConfig: "geoip",
             providers: [.apt(["libgeoip-dev"])]
         ),
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
         .target(name: "TollgateCore"),
-        .target(name: "Store", dependencies: ["TollgateCore", "CSQLite", "CPostgres"]),
+        .target(name: "Store", dependencies: ["TollgateCore", "CSQLite", "CPostgres", "CHiredis"]),
         .target(name: "Ledger", dependencies: ["TollgateCore", "Store"]),
         .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
         .target(name: "RulesIO", dependencies: ["Rules"]),
-        .target(name: "Risk", dependencies: ["TollgateCore", "Rules", "CXXHash"]),
+        .target(name: "Risk", dependencies: ["TollgateCore", "Rules", "Store", "CXXHash"]),
         .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
         .target(name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"]),
         .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch", "Fingerprints"]),

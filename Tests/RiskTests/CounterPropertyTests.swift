@@ -1,3 +1,4 @@
+import Foundation
 import Risk
 import Rules
 import Testing
@@ -44,11 +45,14 @@ struct CounterPropertyTests {
         return ruleSet
     }
 
-    @Test("every feature equals the brute-force value", arguments: [1, 2, 3, 4])
-    func randomStreams(seed: UInt64) throws {
+    /// One test body for every counter store: in memory, and Redis (a real
+    /// `redis-server` started by `make test`).
+    @Test("every feature equals the brute-force value",
+          arguments: [1, 2, 3, 4] as [UInt64], [CounterStoreKind.memory, CounterStoreKind.redis])
+    func randomStreams(seed: UInt64, kind: CounterStoreKind) throws {
         let ruleSet = try Self.ruleSet()
         let plan = CounterPlan(ruleSet: ruleSet)
-        let store = InMemoryCounterStore()
+        guard let store = try kind.makeStore() else { return }
         let layout = ruleSet.layout
         func slot(_ name: String) -> Int { layout.slot(named: name)!.index }
         var random = SeededRandom(seed: seed)
@@ -85,6 +89,7 @@ struct CounterPropertyTests {
             events.append(event)
         }
         #expect(compared == 15_000)
+        if let redis = store as? RedisCounterStore { #expect(redis.errorCount == 0, "\(redis.lastError ?? "")") }
     }
 
     /// The definition, by scanning: events before this one with the same key, in
@@ -177,7 +182,8 @@ struct CounterPropertyTests {
         record.setString(layout.slot(named: "ip")!.index, "farm")
         store.readFeatures(plan, into: record, at: 17_200)
         // Cards seen in (14,000 s, 17,200 s]: the last 3,200 s of the stream.
-        let expected = Double((0..<20_000).filter { 10_000 + $0 * 7_200 / 20_000 > 13_600 }.count)
+        let seenTimes: [Int] = (0..<20_000).map { (index: Int) -> Int in 10_000 + index * 7_200 / 20_000 }
+        let expected = Double(seenTimes.filter { $0 > 13_600 }.count)
         let estimate = Double(record.word(feature.slot)!)
         #expect(abs(estimate - expected) / expected < 0.10, "estimate \(estimate), exact \(expected)")
     }
@@ -205,5 +211,31 @@ struct CounterPropertyTests {
         record.setMissing(layout.slot(named: "card")!.index)
         store.readFeatures(plan, into: record, at: 40 * 86_400 + 1)
         #expect(record.word(plan.features[0].slot) == nil)
+    }
+}
+
+/// The counter stores the shared test bodies run against.
+enum CounterStoreKind: String, Sendable, CustomStringConvertible {
+    case memory, redis
+
+    var description: String { rawValue }
+
+    static var redisURL: String? { ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS_URL"] }
+    static var serversRequired: Bool { ProcessInfo.processInfo.environment["TOLLGATE_REQUIRE_SERVERS"] == "1" }
+
+    /// A fresh, empty store; nil (the test is skipped, saying why) when Redis is not available.
+    func makeStore() throws -> CounterStore? {
+        switch self {
+        case .memory:
+            return InMemoryCounterStore()
+        case .redis:
+            guard let url = Self.redisURL else {
+                if Self.serversRequired { Issue.record("TOLLGATE_TEST_REDIS_URL is not set") }
+                print("skipping Redis: TOLLGATE_TEST_REDIS_URL is not set (run the tests through `make test`)")
+                return nil
+            }
+            // A key prefix of its own, so test cases running at once never share keys.
+            return try RedisCounterStore(url: url, keyPrefix: "test-\(UUID().uuidString)")
+        }
     }
 }
