@@ -14,21 +14,30 @@ def read(path):
     return values
 
 
-def counters(path):
+def counters(path, redis_path=None):
     v = read(path)
+    r = read(redis_path) if redis_path else {}
     print(f"in-memory counters, read + record per payment, {int(v['counters_keys']):,} distinct keys: "
           f"{int(v['updates_per_second_per_core']):,} per second (1 core, median of 3)")
     print(f"memory: {int(v['memory_keys']):,} keys, {int(v['memory_events']):,} events in 24h: "
           f"{int(v['memory_bytes']) / 2**30:.2f} GiB counted, {int(v['bytes_per_key'])} bytes per key, "
           f"process resident {int(v['resident_bytes']) / 2**30:.2f} GiB")
-    print("redis: not built yet (the Redis counter store is still open)")
+    redis_events = int(r["redis_events_per_second"]) if "redis_events_per_second" in r else None
+    incr = float(r["redis_benchmark_incr_per_second"]) if "redis_benchmark_incr_per_second" in r else None
+    fraction = round(redis_events / incr, 3) if redis_events and incr else None
+    if redis_events is not None:
+        print(f"redis-benchmark -P 16 INCR (same server, same run): {incr:,.0f} per second")
+        print(f"Tollgate Redis store, read + record per payment, {r['redis_threads']} threads: {redis_events:,} payments per second "
+              f"({int(r['redis_commands_per_second']):,} Redis commands per second; errors {r['redis_errors']})")
+        print(f"fraction of redis-benchmark INCR: {fraction}")
     print(json.dumps({
         "updates_per_second_per_core": int(v["updates_per_second_per_core"]),
         "bytes_per_key": int(v["bytes_per_key"]),
         "memory_keys": int(v["memory_keys"]),
         "resident_bytes": int(v["resident_bytes"]),
-        "redis_ops_per_second": None,
-        "fraction_of_redis_benchmark": None,
+        "redis_ops_per_second": redis_events,
+        "fraction_of_redis_benchmark": fraction,
+        "redis_benchmark_incr_per_second": incr,
     }))
 
 
@@ -123,7 +132,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "rules":
         rules(*sys.argv[2:5])
     elif sys.argv[1] == "counters":
-        counters(sys.argv[2])
+        counters(*sys.argv[2:4])
     elif sys.argv[1] == "ledger":
         ledger(*sys.argv[2:5])
     else:

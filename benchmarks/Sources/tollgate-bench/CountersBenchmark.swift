@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Risk
 import Rules
 import TollgateCore
@@ -57,6 +58,40 @@ enum CountersBenchmark {
         print("memory_bytes=\(bytes)")
         print("bytes_per_key=\(bytes / max(1, store.keyCount))")
         print("resident_bytes=\(residentBytes())")
+    }
+
+    /// The Redis store as the gateway uses it: many request threads, each
+    /// payment one pipelined read (all features) and one pipelined write.
+    static func runRedis(url: String, threads: Int, seconds: Double, keys: Int) throws {
+        let compiled = RuleCompiler.compile(SourceFile(path: "bench.rules", text: source))
+        guard let ruleSet = compiled.ruleSet else { throw BenchError("benchmark rules do not compile") }
+        let plan = CounterPlan(ruleSet: ruleSet)
+        let cardSlot = ruleSet.layout.slot(named: "card")!.index
+        let store = try RedisCounterStore(url: url, keyPrefix: "bench")
+        let events = Atomic<Int>(0)
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        let started = DispatchTime.now().uptimeNanoseconds
+        ParallelThreads.run(count: threads) { thread in
+            var random = SeededRandom(seed: UInt64(thread + 1))
+            let record = ruleSet.makeRecord()
+            var done = 0
+            while DispatchTime.now().uptimeNanoseconds < deadline {
+                let time = Int64(1_700_000_000 + done / 16)
+                record.reset()
+                record.setString(cardSlot, "card-\(random.below(keys))")
+                store.readFeatures(plan, into: record, at: time)
+                store.recordEvent(plan, from: record, at: time)
+                done += 1
+            }
+            events.add(done, ordering: .relaxed)
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let total = events.load(ordering: .relaxed)
+        print("redis_threads=\(threads)")
+        print("redis_events_per_second=\(Int(Double(total) / elapsed))")
+        // Each event: HGETALL (read), HINCRBY + PEXPIRE (write) for the one count feature.
+        print("redis_commands_per_second=\(Int(Double(total * 3) / elapsed))")
+        print("redis_errors=\(store.errorCount)")
     }
 
     static func residentBytes() -> Int {

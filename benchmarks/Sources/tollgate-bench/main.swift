@@ -5,9 +5,10 @@ let usage = """
 usage: tollgate-bench rules [--rules FILE] [--count N] [--data-out FILE] [--compile-rules N] [--repetitions N]
        tollgate-bench ledger [--path FILE | --database URL] [--submitters 1,8,64] [--per-submission N] [--seconds S]
        tollgate-bench counters [--keys N] [--updates N] [--memory-keys N]
+       tollgate-bench counters-redis --url URL [--threads N] [--seconds S] [--keys N]
 """
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let benchmark = arguments.first, ["rules", "ledger", "counters"].contains(benchmark) else {
+guard let benchmark = arguments.first, ["rules", "ledger", "counters", "counters-redis"].contains(benchmark) else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
 }
@@ -26,6 +27,12 @@ do {
         try CountersBenchmark.run(
             keys: Int(options["keys"] ?? "") ?? 1_000_000, updates: Int(options["updates"] ?? "") ?? 2_000_000,
             memoryKeys: Int(options["memory-keys"] ?? "") ?? 10_000_000)
+        exit(0)
+    }
+    if benchmark == "counters-redis" {
+        guard let url = options["url"] else { throw BenchError("counters-redis needs --url") }
+        try CountersBenchmark.runRedis(url: url, threads: Int(options["threads"] ?? "") ?? 32,
+                                       seconds: Double(options["seconds"] ?? "") ?? 5, keys: Int(options["keys"] ?? "") ?? 1_000_000)
         exit(0)
     }
     if benchmark == "ledger" {
