@@ -63,9 +63,18 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["TollgateCore", "Store"]),
         .target(name: "Rules", dependencies: ["TollgateCore", "CXXHash"]),
         .target(name: "RulesIO", dependencies: ["Rules"]),
-        .target(name: "Risk", dependencies: ["TollgateCore", "Rules", "Store", "CXXHash"]),
+        .target(
+            name: "Risk", dependencies: ["TollgateCore", "Rules", "Store", "CXXHash"],
+            // As in Batch: hot replay loops over arrays owned by one thread each.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
         .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
-        .target(name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"]),
+        .target(
+            name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"],
+            // Columns live in classes; their hot loops run on one thread each, so the
+            // dynamic exclusivity checks on every array access only cost time here.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
         .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch", "Fingerprints"]),
         .executableTarget(
             name: "tollgate-bench",

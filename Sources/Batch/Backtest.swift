@@ -95,7 +95,7 @@ public struct Backtest: Sendable {
             guard old != new else { continue }
             let oldRules = baseline.0.fired(position).map { baseline.1.rules[Int($0)].name }.joined(separator: "|")
             let newRules = candidate.0.fired(position).map { candidate.1.rules[Int($0)].name }.joined(separator: "|")
-            writer.append("\(table.rowNumbers[position]),\(ScoreOutput.csvField(table.ids?[position] ?? "")),\(names[Int(old)]),\(names[Int(new)]),\(oldRules),\(newRules)\n")
+            writer.append("\(table.rowNumbers[position]),\(ScoreOutput.csvField(table.ids.map { $0[position] } ?? "")),\(names[Int(old)]),\(names[Int(new)]),\(oldRules),\(newRules)\n")
         }
         try writer.close()
     }

@@ -18,7 +18,7 @@ public final class BatchTable: @unchecked Sendable {
     var times: [Int64] = []
     /// 1-based input row number of each row (gaps where rows were malformed).
     var rowNumbers: [Int32] = []
-    var ids: [String]?
+    var ids: IDColumn?
     var labels: [Bool]?
     /// Minor-unit exponent of each row's currency when a `currency` column is mapped.
     var currencyExponents: [UInt8]?
@@ -39,7 +39,7 @@ public final class BatchTable: @unchecked Sendable {
             columns[entry.fact] = FactColumn(fact: entry.fact, type: FactCatalog.entry(entry.fact)!.type)
         }
         self.columns = columns
-        if map.column(for: "id") != nil { ids = [] }
+        if map.column(for: "id") != nil { ids = IDColumn() }
         if map.column(for: "label") != nil { labels = [] }
         if map.column(for: "currency") != nil { currencyExponents = [] }
     }
@@ -60,7 +60,7 @@ public final class BatchTable: @unchecked Sendable {
         }
     }
 
-    func appendRow(row: Int, time: Int64, id: String?, label: Bool?, currencyExponent: UInt8?) {
+    func appendRow(row: Int, time: Int64, id: UnsafeBufferPointer<UInt8>?, label: Bool?, currencyExponent: UInt8?) {
         times.append(time)
         rowNumbers.append(Int32(truncatingIfNeeded: row))
         if let id { ids?.append(id) }
@@ -85,7 +85,7 @@ public final class BatchTable: @unchecked Sendable {
         order.sort { times[Int($0)] != times[Int($1)] ? times[Int($0)] < times[Int($1)] : $0 < $1 }
         times = order.map { times[Int($0)] }
         rowNumbers = order.map { rowNumbers[Int($0)] }
-        ids = ids.map { ids in order.map { ids[Int($0)] } }
+        ids = ids?.permuted(order)
         labels = labels.map { labels in order.map { labels[Int($0)] } }
         currencyExponents = currencyExponents.map { exponents in order.map { exponents[Int($0)] } }
         for column in columns.values { column.permute(order) }

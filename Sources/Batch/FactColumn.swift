@@ -104,6 +104,13 @@ final class FactColumn {
 /// Truth columns: 1/0, true/false, yes/no (any case).
 enum BoolText {
     static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Bool? {
+        if text.count == 1 {
+            switch text[0] {
+            case UInt8(ascii: "1"): return true
+            case UInt8(ascii: "0"): return false
+            default: break
+            }
+        }
         switch String(decoding: text, as: UTF8.self).lowercased() {
         case "1", "true", "yes", "t", "y": return true
         case "0", "false", "no", "f", "n": return false

@@ -34,6 +34,13 @@ struct FilterFlags {
                 let constant = filler.fillsNothing && !hasOutcomeColumn
                 let record = ruleSet.makeRecord()
                 let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index
+                // Filters that need an outcome no decision has ("fraud") pass at decision time for no row,
+                // and their label events matter only for rows labelled fraud.
+                let decisionOutcomes: Set<String> = hasOutcomeColumn
+                    ? Set(table.columns["outcome"]!.strings.strings) : [BatchScorer.authorizedOutcome, BatchScorer.declinedOutcome]
+                let neverAtDecision = specs.map { spec in spec.filterRequiredOutcomes.map { $0.isDisjoint(with: decisionOutcomes) } ?? false }
+                let labels = table.labels
+                let allNeverAtDecision = !constant && neverAtDecision.allSatisfy { $0 }
                 for position in 0..<rowCount {
                     if constant && position > 0 {
                         for index in mine {
@@ -43,13 +50,27 @@ struct FilterFlags {
                         }
                         continue
                     }
+                    // Rows where no filter needs evaluating skip filling the record.
+                    // A fraud label's filter result matters on labelled rows only (and on the
+                    // first row when it stands for all).
+                    let labelMatters = withLabels && (constant || labels![position])
+                    if allNeverAtDecision && !labelMatters { continue }
                     filler.fill(record, position: position)
-                    for (spec, index) in zip(specs, mine) {
+                    for (local, (spec, index)) in zip(specs, mine).enumerated() {
                         guard spec.filterReadsOutcome, let outcomeSlot else {
                             let passes = spec.counts(record)
                             atDecision[index].set(position, passes)
                             asDeclined[index].set(position, passes)
                             asFraud[index].set(position, passes)
+                            continue
+                        }
+                        if neverAtDecision[local] {
+                            // Already false; only a fraud label can count.
+                            if labelMatters {
+                                record.setString(outcomeSlot, BatchScorer.fraudOutcome)
+                                asFraud[index].set(position, spec.counts(record))
+                                record.setMissing(outcomeSlot)
+                            }
                             continue
                         }
                         if hasOutcomeColumn {
@@ -67,7 +88,7 @@ struct FilterFlags {
                             record.setString(outcomeSlot, BatchScorer.declinedOutcome)
                             asDeclined[index].set(position, spec.counts(record))
                         }
-                        if withLabels {
+                        if labelMatters {
                             record.setString(outcomeSlot, BatchScorer.fraudOutcome)
                             asFraud[index].set(position, spec.counts(record))
                         }

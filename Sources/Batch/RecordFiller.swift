@@ -27,6 +27,8 @@ final class RecordFiller: @unchecked Sendable {
     private let table: BatchTable
     private var sources: [SlotSource] = []
     private var features: [FeatureSource] = []
+    /// Keeps the buffers `features` points into alive.
+    private var featureColumns: [ColumnarReplay.Column] = []
     private var owned: [(pointer: UnsafeMutableRawPointer, deinitialize: () -> Void)] = []
     private let times: UnsafeMutablePointer<Int64>
     private let exponents: UnsafeMutablePointer<UInt8>?
@@ -93,10 +95,10 @@ final class RecordFiller: @unchecked Sendable {
 
     /// Takes the precomputed feature columns (nil entries are filled elsewhere).
     func setFeatureColumns(_ plan: CounterPlan, _ columns: [ColumnarReplay.Column?]) {
+        featureColumns = columns.compactMap { $0 }
         features = plan.features.indices.compactMap { index in
             guard let column = columns[index] else { return nil }
-            return FeatureSource(slot: plan.features[index].slot, words: RecordFiller.copy(column.words, into: &owned),
-                                 present: RecordFiller.copy(column.present, into: &owned))
+            return FeatureSource(slot: plan.features[index].slot, words: column.words.baseAddress!, present: column.present.baseAddress!)
         }
     }
 

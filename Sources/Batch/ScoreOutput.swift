@@ -1,42 +1,77 @@
 import Foundation
 import Rules
+import TollgateCore
 
 /// `--out` and `--summary-json` of CONTRACT.
 public enum ScoreOutput {
     /// CSV `row,id,action,score,rules` (+ one column per `let` with features), rows in input order.
+    /// Rows are formatted on all cores, then written in order.
     public static func writeDecisions(_ result: ScoreResult, table: BatchTable, ruleSet: RuleSet, to path: String,
-                                      emitFeatures: Bool) throws(BatchError) {
+                                      emitFeatures: Bool, threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)) throws(BatchError) {
         let writer = try FileWriter(path: path)
         var header = "row,id,action,score,rules"
         if emitFeatures { for name in ruleSet.featureNames { header += "," + csvField(name) } }
         writer.append(header + "\n")
+        let positions = table.positionsInInputOrder()
+        let chunkCount = min(threadCount, max(1, positions.count / 50_000 + 1))
+        let chunks = ResultSlots<[UInt8]>(count: chunkCount, initial: [])
         let ruleNames = ruleSet.rules.map { Array($0.name.utf8) }
         let actionNames = ScoreResult.actionsBySeverity.map { Array($0.rawValue.utf8) }
-        for position in table.positionsInInputOrder() {
-            let position = Int(position)
-            writer.appendNumber(Int64(table.rowNumbers[position]))
-            writer.append(",")
-            if let ids = table.ids { writer.append(csvField(ids[position])) }
-            writer.append(",")
-            writer.append(actionNames[Int(result.actions[position])])
-            writer.append(",")
-            writer.appendNumber(result.scores[position])
-            writer.append(",")
-            var first = true
-            for rule in result.fired(position) {
-                if !first { writer.append("|") }
-                writer.append(ruleNames[Int(rule)])
-                first = false
-            }
-            if emitFeatures {
-                for text in result.featureTexts[position] {
-                    writer.append(",")
-                    writer.append(csvField(text))
+        let ids = table.ids, rowNumbers = table.rowNumbers
+        ParallelThreads.run(count: chunkCount) { chunk in
+            let range = (positions.count * chunk / chunkCount)..<(positions.count * (chunk + 1) / chunkCount)
+            var out: [UInt8] = []
+            out.reserveCapacity(range.count * 32)
+            for index in range {
+                let position = Int(positions[index])
+                appendNumber(Int64(rowNumbers[position]), to: &out)
+                out.append(UInt8(ascii: ","))
+                if let ids { appendCSVField(ids.bytes[ids.range(position)], to: &out) }
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: actionNames[Int(result.actions[position])])
+                out.append(UInt8(ascii: ","))
+                appendNumber(result.scores[position], to: &out)
+                out.append(UInt8(ascii: ","))
+                var first = true
+                for rule in result.fired(position) {
+                    if !first { out.append(UInt8(ascii: "|")) }
+                    out.append(contentsOf: ruleNames[Int(rule)])
+                    first = false
                 }
+                if emitFeatures {
+                    for text in result.featureTexts[position] {
+                        out.append(UInt8(ascii: ","))
+                        appendCSVField(Array(text.utf8)[...], to: &out)
+                    }
+                }
+                out.append(UInt8(ascii: "\n"))
             }
-            writer.append("\n")
+            chunks.set(chunk, out)
         }
+        for chunk in chunks.values { writer.append(chunk) }
         try writer.close()
+    }
+
+    static func appendNumber(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
+    }
+
+    static func appendCSVField(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        let needsQuotes = bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        guard needsQuotes else { return out.append(contentsOf: bytes) }
+        out.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// CONTRACT's summary object (keys sorted), plus per-rule hits and malformed rows.
@@ -111,23 +146,6 @@ final class FileWriter {
 
     func append(_ text: String) { buffer.append(contentsOf: text.utf8); flushIfFull() }
     func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes); flushIfFull() }
-
-    func appendNumber(_ value: Int64) {
-        if value < 0 { buffer.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { digits in
-            repeat {
-                digits[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(digits[index]) }
-        }
-    }
 
     private func flushIfFull() {
         if buffer.count >= 1 << 20 { flush() }

@@ -226,7 +226,6 @@ final class RowBuilder {
                 return table.recordMalformed(row: row, error)
             }
         }
-        let id = idField.map { String(decoding: fields[$0], as: UTF8.self) }
-        table.appendRow(row: row, time: time, id: id, label: label, currencyExponent: rowExponent)
+        table.appendRow(row: row, time: time, id: idField.map { fields[$0] }, label: label, currencyExponent: rowExponent)
     }
 }

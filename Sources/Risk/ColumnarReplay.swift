@@ -30,10 +30,23 @@ public enum ColumnarReplay {
         }
     }
 
-    /// A feature's value for every row (words as in `FactRecord`).
-    public struct Column: Sendable {
-        public var words: [Int64]
-        public var present: [Bool]
+    /// A feature's value for every row (words as in `FactRecord`), in plain
+    /// buffers so evaluating threads read them without reference counting.
+    public final class Column: @unchecked Sendable {
+        public let words: UnsafeMutableBufferPointer<Int64>
+        public let present: UnsafeMutableBufferPointer<Bool>
+
+        init(rowCount: Int) {
+            words = .allocate(capacity: max(1, rowCount))
+            words.initialize(repeating: 0)
+            present = .allocate(capacity: max(1, rowCount))
+            present.initialize(repeating: false)
+        }
+
+        deinit {
+            words.deallocate()
+            present.deallocate()
+        }
     }
 
     /// Whether an outcome event (time, position) is applied before the row at
@@ -64,67 +77,78 @@ public enum ColumnarReplay {
     /// its bucket start ≥ now − window + 1 (exact) or ≥ now − window − bucket + 1.
     private static func replayRunningTotals(_ feature: CounterPlan.Feature, times: [Int64], input: Input) -> Column {
         let rowCount = times.count
-        var column = Column(words: [Int64](repeating: 0, count: rowCount), present: [Bool](repeating: false, count: rowCount))
-        var counts = [Int64](repeating: 0, count: input.groupCount)
-        var valueCounts = [Int64](repeating: 0, count: input.groupCount)
-        var sums = [Int64](repeating: 0, count: input.groupCount)
-        // The window's events, oldest first: group, bucket start, value (nil = missing).
-        var queueGroups: [Int32] = [], queueStarts: [Int64] = [], queueValues: [Int64?] = []
+        let column = Column(rowCount: rowCount)
+        let words = column.words, present = column.present
+        // Per group: events, events with a value, and their sum.
+        var totals = [(count: Int64, valueCount: Int64, sum: Int64)](repeating: (0, 0, 0), count: input.groupCount)
+        // The window's events, oldest first.
+        struct Queued {
+            var start: Int64
+            var value: Int64
+            var group: Int32
+            var hasValue: Bool
+        }
+        var queue: [Queued] = []
         var head = 0
         let hasValues = !input.values.isEmpty
         let bucketSeconds = feature.bucketSeconds, windowSeconds = feature.windowSeconds
         var nextOutcome = 0
+        let outcomeEvents = input.outcomeEvents
 
-        func add(_ position: Int, at time: Int64) {
-            let group = Int(input.groups[position])
-            guard group >= 0 else { return }
-            let value = hasValues ? input.values[position] : nil
-            counts[group] += 1
-            if let value {
-                valueCounts[group] += 1
-                sums[group] &+= value
-            }
-            queueGroups.append(Int32(group))
-            queueStarts.append(bucketSeconds == 1 ? time : time - ((time % bucketSeconds) + bucketSeconds) % bucketSeconds)
-            queueValues.append(value)
-        }
-
-        for position in 0..<rowCount {
-            let time = times[position]
-            while nextOutcome < input.outcomeEvents.count,
-                  outcomeEvent(input.outcomeEvents[nextOutcome], precedesRowAt: time, position: position) {
-                let event = input.outcomeEvents[nextOutcome]
-                add(Int(event.position), at: event.time)
-                nextOutcome += 1
-            }
-            let firstStart = bucketSeconds == 1 ? time - windowSeconds + 1 : time - windowSeconds - bucketSeconds + 1
-            while head < queueStarts.count && queueStarts[head] < firstStart {
-                let group = Int(queueGroups[head])
-                counts[group] -= 1
-                if let value = queueValues[head] {
-                    valueCounts[group] -= 1
-                    sums[group] &-= value
+        times.withUnsafeBufferPointer { times in
+        input.groups.withUnsafeBufferPointer { groups in
+        input.countsAtDecision.withUnsafeBufferPointer { countsAtDecision in
+        input.values.withUnsafeBufferPointer { values in
+        totals.withUnsafeMutableBufferPointer { totals in
+            func add(_ position: Int, at time: Int64) {
+                let group = Int(groups[position])
+                guard group >= 0 else { return }
+                let value = hasValues ? values[position] : nil
+                totals[group].count += 1
+                if let value {
+                    totals[group].valueCount += 1
+                    totals[group].sum &+= value
                 }
-                head += 1
+                let start = bucketSeconds == 1 ? time : time - ((time % bucketSeconds) + bucketSeconds) % bucketSeconds
+                queue.append(Queued(start: start, value: value ?? 0, group: Int32(group), hasValue: value != nil))
             }
-            if head > 1 << 16 && head * 2 > queueStarts.count {
-                queueGroups.removeFirst(head)
-                queueStarts.removeFirst(head)
-                queueValues.removeFirst(head)
-                head = 0
+
+            for position in 0..<rowCount {
+                let time = times[position]
+                while nextOutcome < outcomeEvents.count,
+                      outcomeEvent(outcomeEvents[nextOutcome], precedesRowAt: time, position: position) {
+                    let event = outcomeEvents[nextOutcome]
+                    add(Int(event.position), at: event.time)
+                    nextOutcome += 1
+                }
+                let firstStart = bucketSeconds == 1 ? time - windowSeconds + 1 : time - windowSeconds - bucketSeconds + 1
+                while head < queue.count && queue[head].start < firstStart {
+                    let leaving = queue[head]
+                    let group = Int(leaving.group)
+                    totals[group].count -= 1
+                    if leaving.hasValue {
+                        totals[group].valueCount -= 1
+                        totals[group].sum &-= leaving.value
+                    }
+                    head += 1
+                }
+                if head > 1 << 16 && head * 2 > queue.count {
+                    queue.removeFirst(head)
+                    head = 0
+                }
+                let group = Int(groups[position])
+                guard group >= 0 else { continue }
+                var summary = WindowSummary()
+                summary.count = totals[group].count
+                summary.valueCount = totals[group].valueCount
+                summary.sum = totals[group].sum
+                if let word = feature.word(for: summary) {
+                    words[position] = word
+                    present[position] = true
+                }
+                if countsAtDecision[position] { add(position, at: time) }
             }
-            let group = Int(input.groups[position])
-            guard group >= 0 else { continue }
-            var summary = WindowSummary()
-            summary.count = counts[group]
-            summary.valueCount = valueCounts[group]
-            summary.sum = sums[group]
-            if let word = feature.word(for: summary) {
-                column.words[position] = word
-                column.present[position] = true
-            }
-            if input.countsAtDecision[position] { add(position, at: time) }
-        }
+        }}}}}
         return column
     }
 
@@ -132,7 +156,7 @@ public enum ColumnarReplay {
         _ feature: CounterPlan.Feature, times: [Int64], input: Input, limits: CounterLimits, bucket: Bucket.Type
     ) -> Column {
         let rowCount = times.count
-        var column = Column(words: [Int64](repeating: 0, count: rowCount), present: [Bool](repeating: false, count: rowCount))
+        let column = Column(rowCount: rowCount)
         var states = [WindowState<Bucket>](repeating: WindowState(), count: input.groupCount)
         let isDistinct = feature.function == .distinct
         let hasValues = !input.values.isEmpty

@@ -11,6 +11,35 @@ public struct Expr: Sendable {
         return names
     }
 
+    /// The `outcome` values the expression can only be true with, when it says
+    /// (`outcome == "fraud" and …`, `outcome in ["fraud", "chargeback"] and …`);
+    /// nil when any outcome might do. Lets batch scoring skip filters that
+    /// cannot pass at decision time.
+    public var requiredOutcomes: Set<String>? {
+        switch kind {
+        case .binary(.and, let left, let right):
+            switch (left.requiredOutcomes, right.requiredOutcomes) {
+            case (nil, nil): return nil
+            case (let only?, nil), (nil, let only?): return only
+            case (let a?, let b?): return a.intersection(b)
+            }
+        case .binary(.equal, let left, let right):
+            if case .name("outcome") = left.kind, case .string(let value) = right.kind { return [value] }
+            if case .name("outcome") = right.kind, case .string(let value) = left.kind { return [value] }
+            return nil
+        case .inValues(let operand, let values, false):
+            guard case .name("outcome") = operand.kind else { return nil }
+            var strings: Set<String> = []
+            for value in values {
+                guard case .string(let text) = value.kind else { return nil }
+                strings.insert(text)
+            }
+            return strings
+        default:
+            return nil
+        }
+    }
+
     private func collectNames(into names: inout Set<String>) {
         switch kind {
         case .name(let name): names.insert(name)

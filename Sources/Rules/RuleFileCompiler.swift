@@ -263,7 +263,8 @@ struct Declarations {
         return AggregateSpec(name: name, function: aggregate.function, valueFact: aggregate.value, valueSlot: valueSlot,
                              keyFacts: aggregate.keys, keySlots: keySlots, windowSeconds: aggregate.windowSeconds,
                              slot: slot, resultType: resultType, filter: filter, filterSource: filterSource,
-                             filterNames: aggregate.filter?.referencedNames ?? [])
+                             filterNames: aggregate.filter?.referencedNames ?? [],
+                             filterRequiredOutcomes: aggregate.filter?.requiredOutcomes)
     }
 
     // MARK: rules and decide

@@ -206,6 +206,8 @@ public struct AggregateSpec: Sendable {
     public let filterSource: String?
     /// The facts and features the `where` reads.
     public let filterNames: Set<String>
+    /// The only `outcome` values the `where` can pass with, when it says (see `Expr.requiredOutcomes`).
+    public let filterRequiredOutcomes: Set<String>?
     /// Whether the `where` reads `outcome`: such features also count the outcome
     /// events that arrive after a decision (declines, chargebacks, fraud labels).
     public var filterReadsOutcome: Bool { filterNames.contains("outcome") }

@@ -121,7 +121,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
 
 /// Two-letter country codes packed into 0…675 so membership is a bitmap test.
 public enum CountryCode {
-    @inline(__always)
+    @inlinable
     public static func pack<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int64? {
         guard bytes.count == 2 else { return nil }
         var iterator = bytes.makeIterator()
@@ -137,7 +137,7 @@ public enum CountryCode {
         return String(decoding: scalars, as: UTF8.self)
     }
 
-    @inline(__always)
+    @inlinable
     static func letterIndex(_ byte: UInt8) -> Int64? {
         if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { return Int64(byte - UInt8(ascii: "A")) }
         if byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") { return Int64(byte - UInt8(ascii: "a")) }

@@ -43,6 +43,7 @@ public enum DecimalText {
 
     /// Parses a plain decimal ("12", "-0.5", "85.64999999999999") into units of
     /// 10^-scale, rounding half to even. Nil when the text is not a decimal or overflows Int64.
+    @inlinable
     public static func parse<Bytes: Collection<UInt8>>(_ text: Bytes, scale: Int) -> Int64? {
         var iterator = text.makeIterator()
         var negative = false
