@@ -41,6 +41,36 @@ def counters(path, redis_path=None):
     }))
 
 
+def batch(times_path, summary_path, pandas_path, decisions_path):
+    import statistics
+    zcat, tollgate = [], []
+    for line in open(times_path):
+        key, _, value = line.strip().partition("=")
+        (zcat if key == "zcat_seconds" else tollgate).append(float(value))
+    summary = json.load(open(summary_path))
+    pandas = read(pandas_path)
+    rows = int(summary["scored_rows"])
+    zcat_s, tollgate_s, pandas_s = statistics.median(zcat), statistics.median(tollgate), float(pandas["pandas_seconds"])
+    flagged = sum(1 for line in open(decisions_path) if not line.startswith("row,") and ",allow," not in line)
+    print(f"input: {rows:,} rows (gzip CSV), rules/handbook.rules: 8 velocity features, 4 rules; medians of {len(tollgate)} runs")
+    print(f"{'what':58} {'seconds':>8} {'rows/s':>12}")
+    print(f"{'zcat FILE > /dev/null (the floor)':58} {zcat_s:8.3f} {rows / zcat_s:12,.0f}")
+    print(f"{'tollgate score (read, replay, rules, decisions CSV written)':58} {tollgate_s:8.3f} {rows / tollgate_s:12,.0f}")
+    print(f"{'pandas groupby + rolling, same features and rules':58} {pandas_s:8.3f} {rows / pandas_s:12,.0f}")
+    print(f"tollgate phases (last run): {summary.get('phase_seconds')}")
+    print(f"decisions flagged: tollgate {flagged:,}, pandas {int(pandas['pandas_flagged']):,} (window edges at equal timestamps differ slightly)")
+    print(f"tollgate / zcat: {tollgate_s / zcat_s:.2f}x the floor (target <= 3); pandas / tollgate: {pandas_s / tollgate_s:.1f}x (target >= 20)")
+    print(json.dumps({
+        "rows_per_second": int(rows / tollgate_s),
+        "zcat_seconds": round(zcat_s, 3),
+        "tollgate_seconds": round(tollgate_s, 3),
+        "pandas_seconds": round(pandas_s, 3),
+        "speedup_vs_pandas": round(pandas_s / tollgate_s, 1),
+        "fraction_of_zcat_floor": round(zcat_s / tollgate_s, 3),
+        "rows": rows,
+    }))
+
+
 def ledger(c_path, sqlite_path, postgres_path):
     c, lite, pg = read(c_path), read(sqlite_path), read(postgres_path)
     f = lambda d, k: float(d[k])
@@ -133,6 +163,8 @@ if __name__ == "__main__":
         rules(*sys.argv[2:5])
     elif sys.argv[1] == "counters":
         counters(*sys.argv[2:4])
+    elif sys.argv[1] == "batch":
+        batch(*sys.argv[2:6])
     elif sys.argv[1] == "ledger":
         ledger(*sys.argv[2:5])
     else:

@@ -72,7 +72,10 @@ public struct ScoreMetrics: Sendable {
             RuleHits(name: rule.name, action: ScoreMetrics.describe(rule.action), isShadow: rule.isShadow)
         }
         var dayIndex: [Int64: Int] = [:]
-        var scoresLegitimate: [Int64] = [], scoresFraud: [Int64] = []
+        var lastDay: Int64 = .min, lastIndex = 0
+        // Scores are sums of rule points: few distinct values, so count them instead of sorting rows.
+        var scoreCounts: [Int64: (legitimate: Int, fraud: Int)] = [:]
+        var lastScore: Int64?, lastScoreCounts = (legitimate: 0, fraud: 0)
         for position in 0..<table.rowCount {
             let time = table.times[position]
             if let timeRange, !timeRange.contains(time) { continue }
@@ -87,13 +90,17 @@ public struct ScoreMetrics: Sendable {
             }
             let day = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
             let index: Int
-            if let known = dayIndex[day] {
+            if day == lastDay {
+                index = lastIndex
+            } else if let known = dayIndex[day] {
                 index = known
             } else {
                 index = days.count
                 dayIndex[day] = index
                 days.append(DayCounts(day: TimeText.dateText(day: day)))
             }
+            lastDay = day
+            lastIndex = index
             days[index].actions[severity] += 1
             guard hasLabels else { continue }
             let flagged = severity != 0
@@ -107,49 +114,62 @@ public struct ScoreMetrics: Sendable {
             case (false, true): falseNegatives += 1
             case (false, false): trueNegatives += 1
             }
-            if isFraud { scoresFraud.append(result.scores[position]) } else { scoresLegitimate.append(result.scores[position]) }
+            let score = result.scores[position]
+            if score == lastScore {
+                if isFraud { lastScoreCounts.fraud += 1 } else { lastScoreCounts.legitimate += 1 }
+            } else {
+                if let lastScore { scoreCounts[lastScore] = lastScoreCounts }
+                lastScore = score
+                lastScoreCounts = scoreCounts[score] ?? (0, 0)
+                if isFraud { lastScoreCounts.fraud += 1 } else { lastScoreCounts.legitimate += 1 }
+            }
         }
+        if let lastScore { scoreCounts[lastScore] = lastScoreCounts }
         days.sort { $0.day < $1.day }
-        if hasLabels { summarizeScores(legitimate: scoresLegitimate, fraud: scoresFraud) }
+        if hasLabels { summarizeScores(scoreCounts) }
     }
 
-    private mutating func summarizeScores(legitimate: [Int64], fraud: [Int64]) {
-        let all = (legitimate + fraud).sorted(by: >)
-        guard !all.isEmpty, !fraud.isEmpty else { return }
-        let fraudSorted = fraud.sorted(by: >)
-        // Curve: one point per distinct score, flagging rows with score ≥ it.
-        var fraudIndex = 0, allIndex = 0
-        var thresholds = Array(Set(all)).sorted(by: >)
-        if thresholds.count > 200 {
-            let step = Double(thresholds.count) / 200
-            thresholds = (0..<200).map { thresholds[Int(Double($0) * step)] } + [thresholds.last!]
+    /// The curve, recall at the review rate and the histogram, from counts per score.
+    private mutating func summarizeScores(_ counts: [Int64: (legitimate: Int, fraud: Int)]) {
+        let fraudTotal = counts.values.reduce(0) { $0 + $1.fraud }
+        let allTotal = counts.values.reduce(0) { $0 + $1.fraud + $1.legitimate }
+        guard fraudTotal > 0, allTotal > 0 else { return }
+        // Highest score first: flagging rows with score ≥ threshold.
+        let descending = counts.keys.sorted(by: >)
+        var step = 1
+        if descending.count > 200 { step = descending.count / 200 }
+        var rowsAtOrAbove = 0, fraudAtOrAbove = 0
+        for (index, score) in descending.enumerated() {
+            rowsAtOrAbove += counts[score]!.legitimate + counts[score]!.fraud
+            fraudAtOrAbove += counts[score]!.fraud
+            guard index % step == 0 || index == descending.count - 1 else { continue }
+            curve.append(CurvePoint(threshold: score, precision: Double(fraudAtOrAbove) / Double(rowsAtOrAbove),
+                                    recall: Double(fraudAtOrAbove) / Double(fraudTotal),
+                                    flaggedFraction: Double(rowsAtOrAbove) / Double(allTotal)))
         }
-        for threshold in thresholds {
-            while allIndex < all.count && all[allIndex] >= threshold { allIndex += 1 }
-            while fraudIndex < fraudSorted.count && fraudSorted[fraudIndex] >= threshold { fraudIndex += 1 }
-            curve.append(CurvePoint(threshold: threshold, precision: Double(fraudIndex) / Double(allIndex),
-                                    recall: Double(fraudIndex) / Double(fraud.count),
-                                    flaggedFraction: Double(allIndex) / Double(all.count)))
-        }
-        // Recall at the review rate: the top `flagged` rows by score (ties counted in proportion).
-        let picked = flagged
-        if picked > 0 {
-            let cutoff = all[min(picked, all.count) - 1]
-            let above = all.prefix { $0 > cutoff }.count
-            let atCutoff = all.filter { $0 == cutoff }.count
-            let fraudAbove = fraudSorted.prefix { $0 > cutoff }.count
-            let fraudAtCutoff = fraudSorted.filter { $0 == cutoff }.count
-            let share = Double(picked - above) / Double(atCutoff)
-            recallAtReviewRate = (Double(fraudAbove) + share * Double(fraudAtCutoff)) / Double(fraud.count)
+        // Recall at the review rate: the top `flagged` rows by score, ties at the cut taken in proportion.
+        if flagged > 0 {
+            var remaining = flagged
+            var caught = 0.0
+            for score in descending where remaining > 0 {
+                let rowsHere = counts[score]!.legitimate + counts[score]!.fraud
+                let taken = min(remaining, rowsHere)
+                caught += Double(counts[score]!.fraud) * Double(taken) / Double(rowsHere)
+                remaining -= taken
+            }
+            recallAtReviewRate = caught / Double(fraudTotal)
         }
         // Histogram: up to 20 equal buckets between the lowest and highest score.
-        let low = all.last!, high = all.first!
+        let low = descending.last!, high = descending.first!
         let width = max(1, (high - low + 20) / 20)
         scoreBuckets = stride(from: low, through: high, by: Int(width)).map { $0 }
         scoreCountsLegitimate = [Int](repeating: 0, count: scoreBuckets.count)
         scoreCountsFraud = [Int](repeating: 0, count: scoreBuckets.count)
-        for score in legitimate { scoreCountsLegitimate[Int((score - low) / width)] += 1 }
-        for score in fraud { scoreCountsFraud[Int((score - low) / width)] += 1 }
+        for (score, count) in counts {
+            let bucket = Int((score - low) / width)
+            scoreCountsLegitimate[bucket] += count.legitimate
+            scoreCountsFraud[bucket] += count.fraud
+        }
     }
 
     static func describe(_ action: RuleAction) -> String {
