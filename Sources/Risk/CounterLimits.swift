@@ -9,6 +9,9 @@ public struct CounterLimits: Sendable {
     public var distinctExactMax = 1_000
     /// Registers of that HyperLogLog, as a power of two (2^10 = 1,024: about 3.3% standard error).
     public var hyperLogLogPrecisionBits = 10
+    /// Redis keeps `distinct` values exactly (a sorted set per key), at most this many
+    /// per key: the most recently seen; beyond it the count is a lower bound.
+    public var redisDistinctValuesMax = 10_000
     /// Updates of one shard between sweeps that drop idle keys.
     public var updatesPerIdleSweep = 8_192
 

@@ -40,10 +40,15 @@ public enum CounterRebuild {
     @discardableResult
     public static func replay<Events: Sequence<CounterEvent>>(_ events: Events, into store: CounterStore, plan: CounterPlan,
                                                               ruleSet: RuleSet) -> Int {
-        let record = ruleSet.makeRecord()
         let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index
+        // Events go to the store in chunks (one pipeline each for Redis), in order.
+        let chunkSize = 1_024
+        let records = (0..<chunkSize).map { _ in ruleSet.makeRecord() }
+        var chunk: [(record: FactRecord, time: Int64, isOutcome: Bool)] = []
+        chunk.reserveCapacity(chunkSize)
         var applied = 0
         for event in events {
+            let record = records[chunk.count]
             record.reset()
             record.currencyExponent = event.currencyExponent
             for (name, value) in event.facts {
@@ -51,12 +56,14 @@ public enum CounterRebuild {
                 record.setParsing(slot.index, value)
             }
             if let outcomeSlot, let outcome = event.outcome { record.setString(outcomeSlot, outcome) }
-            switch event.kind {
-            case .payment: store.recordEvent(plan, from: record, at: event.time)
-            case .outcome: store.recordOutcome(plan, from: record, at: event.time)
-            }
+            chunk.append((record, event.time, event.kind == .outcome))
             applied += 1
+            if chunk.count == chunkSize {
+                store.recordEvents(plan, chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
         }
+        if !chunk.isEmpty { store.recordEvents(plan, chunk) }
         return applied
     }
 }

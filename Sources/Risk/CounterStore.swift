@@ -14,6 +14,21 @@ public protocol CounterStore: AnyObject, Sendable {
     /// fraud label; `record` holds the payment's facts with `outcome` set) at
     /// `time`, for the features whose `where` reads `outcome` and passes.
     func recordOutcome(_ plan: CounterPlan, from record: FactRecord, at time: Int64)
+    /// Many events in time order (a rebuild, a bulk load); stores that talk to a
+    /// server send them in a few pipelines.
+    func recordEvents(_ plan: CounterPlan, _ events: [(record: FactRecord, time: Int64, isOutcome: Bool)])
+}
+
+extension CounterStore {
+    public func recordEvents(_ plan: CounterPlan, _ events: [(record: FactRecord, time: Int64, isOutcome: Bool)]) {
+        for event in events {
+            if event.isOutcome {
+                recordOutcome(plan, from: event.record, at: event.time)
+            } else {
+                recordEvent(plan, from: event.record, at: event.time)
+            }
+        }
+    }
 }
 
 extension CounterPlan.Feature {

@@ -5,7 +5,8 @@ import Synchronization
 
 /// Velocity counters in Redis, so several gateway processes share them. Same
 /// windows and results as `InMemoryCounterStore` (one test body runs against
-/// both), one pipelined round trip per payment for reads and one for writes.
+/// both), one pipelined round trip per payment for reads and one for writes;
+/// concurrent payments share pipelines (`RedisPipeliner`).
 ///
 /// Layout, per feature and key value (`CounterPlan.key`, hex):
 /// - `tg:w:KEY`, a hash with one field per bucket start: `c:START` events,
@@ -14,16 +15,16 @@ import Synchronization
 ///   the only read-modify-write). Fields that left the window are deleted by
 ///   the next read that sees them.
 /// - `tg:d:KEY`, a sorted set for `distinct`: member = the value's 8-byte hash,
-///   score = when it was last seen; trimmed to the window on every write. In
-///   Redis `distinct` stays exact (no HyperLogLog): memory is bounded by the
-///   distinct values seen within window + one bucket.
+///   score = when it was last seen; trimmed to the window on every write and
+///   to the `CounterLimits.redisDistinctValuesMax` most recent values. In Redis
+///   `distinct` is exact up to that cap (no HyperLogLog) and undercounts beyond.
 /// Every key expires window + bucket after its last write (wall clock), so idle
 /// keys vanish by themselves.
 ///
 /// A Redis failure never fails a payment: the features read as missing, the
 /// write is dropped, and `errorCount`/`lastError` say so (the gateway logs them).
 public final class RedisCounterStore: CounterStore {
-    private let pool: RedisConnectionPool
+    private let pipeline: RedisPipeliner
     public let limits: CounterLimits
     private let errors = Atomic<Int>(0)
     private let lastErrorText = Mutex<String?>(nil)
@@ -40,10 +41,14 @@ public final class RedisCounterStore: CounterStore {
 
     /// Prepended to every key ("tg" → `tg:w:…`), so tenants or tests can share one server.
     public let keyPrefix: String
+    private let hashPrefix: [UInt8]
+    private let distinctPrefix: [UInt8]
 
     public init(url: String, keyPrefix: String = "tg", limits: CounterLimits = CounterLimits()) throws(RedisError) {
-        pool = try RedisConnectionPool(address: RedisAddress(url: url))
+        pipeline = try RedisPipeliner(address: RedisAddress(url: url))
         self.keyPrefix = keyPrefix
+        hashPrefix = Array("\(keyPrefix):w:".utf8)
+        distinctPrefix = Array("\(keyPrefix):d:".utf8)
         self.limits = limits
     }
 
@@ -55,12 +60,18 @@ public final class RedisCounterStore: CounterStore {
         lastErrorText.withLock { $0 = error.message }
     }
 
-    func hashKey(_ key: UInt64) -> [UInt8] { Array("\(keyPrefix):w:\(Self.hex(key))".utf8) }
-    func distinctKey(_ key: UInt64) -> [UInt8] { Array("\(keyPrefix):d:\(Self.hex(key))".utf8) }
+    func hashKey(_ key: UInt64) -> [UInt8] { Self.key(prefix: hashPrefix, key) }
+    func distinctKey(_ key: UInt64) -> [UInt8] { Self.key(prefix: distinctPrefix, key) }
 
-    static func hex(_ value: UInt64) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
+    /// `prefix` + the key as 16 hex digits.
+    static func key(prefix: [UInt8], _ key: UInt64) -> [UInt8] {
+        var bytes = prefix
+        bytes.reserveCapacity(prefix.count + 16)
+        let digits: StaticString = "0123456789abcdef"
+        for shift in stride(from: 60, through: 0, by: -4) {
+            bytes.append(digits.utf8Start[Int((key >> UInt64(shift)) & 15)])
+        }
+        return bytes
     }
 
     static func bucketStart(_ time: Int64, bucketSeconds: Int64) -> Int64 {
@@ -72,20 +83,24 @@ public final class RedisCounterStore: CounterStore {
     public func readFeatures(_ plan: CounterPlan, into record: FactRecord, at time: Int64) {
         let keys = plan.features.map { plan.key($0, in: record) }
         do throws(RedisError) {
-            let replies: [RedisReply?] = try pool.withConnection { (connection) throws(RedisError) in
-                for (feature, key) in zip(plan.features, keys) {
-                    guard let key else { continue }
-                    if feature.function == .distinct {
-                        let from = time - feature.windowSeconds - (feature.bucketSeconds == 1 ? 0 : feature.bucketSeconds)
-                        try connection.append([Array("ZCOUNT".utf8), distinctKey(key), Array("(\(from)".utf8), Array(String(time).utf8)])
-                    } else {
-                        try connection.append([Array("HGETALL".utf8), hashKey(key)])
-                    }
+            var commands = RedisCommandBuffer()
+            for (feature, key) in zip(plan.features, keys) {
+                guard let key else { continue }
+                if feature.function == .distinct {
+                    let from = time - feature.windowSeconds - (feature.bucketSeconds == 1 ? 0 : feature.bucketSeconds)
+                    commands.begin(4)
+                    commands.argument("ZCOUNT")
+                    commands.argument(distinctKey(key))
+                    commands.argument("(", from)
+                    commands.argument(time)
+                } else {
+                    commands.begin(2)
+                    commands.argument("HGETALL")
+                    commands.argument(hashKey(key))
                 }
-                var replies: [RedisReply?] = []
-                for key in keys { replies.append(key == nil ? nil : try connection.reply()) }
-                return replies
             }
+            var answers = try pipeline.execute(commands).makeIterator()
+            let replies: [RedisReply?] = keys.map { $0 == nil ? nil : answers.next() }
             var stale: [(key: UInt64, fields: [[UInt8]])] = []
             for (index, feature) in plan.features.enumerated() {
                 guard let key = keys[index], let reply = replies[index] else {
@@ -139,10 +154,14 @@ public final class RedisCounterStore: CounterStore {
     }
 
     private func deleteFields(_ stale: [(key: UInt64, fields: [[UInt8]])]) throws(RedisError) {
-        try pool.withConnection { (connection) throws(RedisError) in
-            for (key, fields) in stale { try connection.append([Array("HDEL".utf8), hashKey(key)] + fields) }
-            for _ in stale { _ = try connection.reply() }
+        var commands = RedisCommandBuffer()
+        for (key, fields) in stale {
+            commands.begin(2 + fields.count)
+            commands.argument("HDEL")
+            commands.argument(hashKey(key))
+            for field in fields { commands.argument(field) }
         }
+        _ = try pipeline.execute(commands)
     }
 
     // MARK: write
@@ -155,51 +174,105 @@ public final class RedisCounterStore: CounterStore {
         write(plan, from: record, at: time, outcomeFeaturesOnly: true)
     }
 
+    /// Records many events in pipelines of up to `RedisPipeliner.commandsPerBatchMax`
+    /// commands (a rebuild after a restart, bulk loads): far fewer round trips than one by one.
+    public func recordEvents(_ plan: CounterPlan, _ events: [(record: FactRecord, time: Int64, isOutcome: Bool)]) {
+        var commands = RedisCommandBuffer()
+        func flush() {
+            do throws(RedisError) {
+                for reply in try pipeline.execute(commands) {
+                    if case .error(let message) = reply { throw RedisError(message) }
+                }
+            } catch {
+                fail(error)
+            }
+            commands.removeAll()
+        }
+        for event in events {
+            appendWrites(plan, from: event.record, at: event.time, outcomeFeaturesOnly: event.isOutcome, to: &commands)
+            if commands.count >= RedisPipeliner.commandsPerBatchMax - 64 { flush() }
+        }
+        if !commands.isEmpty { flush() }
+    }
+
     private func write(_ plan: CounterPlan, from record: FactRecord, at time: Int64, outcomeFeaturesOnly: Bool) {
         do throws(RedisError) {
-            try pool.withConnection { (connection) throws(RedisError) in
-                var commands = 0
-                for feature in plan.features where (!outcomeFeaturesOnly || feature.spec.filterReadsOutcome) && plan.counts(feature, record) {
-                    guard let key = plan.key(feature, in: record) else { continue }
-                    let start = Self.bucketStart(time, bucketSeconds: feature.bucketSeconds)
-                    let ttlMilliseconds = Array(String((feature.windowSeconds + feature.bucketSeconds + 1) * 1_000).utf8)
-                    if feature.function == .distinct {
-                        guard let valueSlot = feature.valueSlot,
-                              var valueHash = CounterPlan.hash(slot: valueSlot, type: feature.valueType!, in: record) else { continue }
-                        let member = withUnsafeBytes(of: &valueHash) { Array($0) }
-                        let redisKey = distinctKey(key)
-                        let cutoff = time - feature.windowSeconds - feature.bucketSeconds
-                        try connection.append([Array("ZADD".utf8), redisKey, Array("GT".utf8), Array(String(time).utf8), member])
-                        try connection.append([Array("ZREMRANGEBYSCORE".utf8), redisKey, Array("-inf".utf8), Array(String(cutoff).utf8)])
-                        try connection.append([Array("PEXPIRE".utf8), redisKey, ttlMilliseconds])
-                        commands += 3
-                        continue
-                    }
-                    let redisKey = hashKey(key)
-                    let suffix = Array(String(start).utf8)
-                    try connection.append([Array("HINCRBY".utf8), redisKey, Array("c:".utf8) + suffix, Array("1".utf8)])
-                    commands += 1
-                    if feature.usesValueBuckets, let valueSlot = feature.valueSlot, let value = record.word(valueSlot) {
-                        let valueText = Array(String(value).utf8)
-                        try connection.append([Array("HINCRBY".utf8), redisKey, Array("n:".utf8) + suffix, Array("1".utf8)])
-                        try connection.append([Array("HINCRBY".utf8), redisKey, Array("s:".utf8) + suffix, valueText])
-                        commands += 2
-                        if feature.function == .min || feature.function == .max {
-                            let field = Array((feature.function == .min ? "m:" : "x:").utf8) + suffix
-                            try connection.append([Array("EVAL".utf8), Array(Self.extremeScript.utf8), Array("1".utf8), redisKey, field, valueText,
-                                                   Array((feature.function == .min ? "min" : "max").utf8)])
-                            commands += 1
-                        }
-                    }
-                    try connection.append([Array("PEXPIRE".utf8), redisKey, ttlMilliseconds])
-                    commands += 1
-                }
-                for _ in 0..<commands {
-                    if case .error(let message) = try connection.reply() { throw RedisError(message) }
-                }
+            var commands = RedisCommandBuffer()
+            appendWrites(plan, from: record, at: time, outcomeFeaturesOnly: outcomeFeaturesOnly, to: &commands)
+            for reply in try pipeline.execute(commands) {
+                if case .error(let message) = reply { throw RedisError(message) }
             }
         } catch {
             fail(error)
+        }
+    }
+
+    private func appendWrites(_ plan: CounterPlan, from record: FactRecord, at time: Int64, outcomeFeaturesOnly: Bool,
+                              to commands: inout RedisCommandBuffer) {
+        for feature in plan.features where (!outcomeFeaturesOnly || feature.spec.filterReadsOutcome) && plan.counts(feature, record) {
+            guard let key = plan.key(feature, in: record) else { continue }
+            let start = Self.bucketStart(time, bucketSeconds: feature.bucketSeconds)
+            let ttlMilliseconds = (feature.windowSeconds + feature.bucketSeconds + 1) * 1_000
+            if feature.function == .distinct {
+                guard let valueSlot = feature.valueSlot,
+                      var valueHash = CounterPlan.hash(slot: valueSlot, type: feature.valueType!, in: record) else { continue }
+                let redisKey = distinctKey(key)
+                commands.begin(5)
+                commands.argument("ZADD")
+                commands.argument(redisKey)
+                commands.argument("GT")
+                commands.argument(time)
+                withUnsafeBytes(of: &valueHash) { commands.argument($0) }
+                commands.begin(4)
+                commands.argument("ZREMRANGEBYSCORE")
+                commands.argument(redisKey)
+                commands.argument("-inf")
+                commands.argument(time - feature.windowSeconds - feature.bucketSeconds)
+                // Bounded memory: beyond the cap the oldest values go (distinct then undercounts).
+                commands.begin(4)
+                commands.argument("ZREMRANGEBYRANK")
+                commands.argument(redisKey)
+                commands.argument("0")
+                commands.argument(Int64(-(limits.redisDistinctValuesMax + 1)))
+                commands.begin(3)
+                commands.argument("PEXPIRE")
+                commands.argument(redisKey)
+                commands.argument(ttlMilliseconds)
+                continue
+            }
+            let redisKey = hashKey(key)
+            commands.begin(4)
+            commands.argument("HINCRBY")
+            commands.argument(redisKey)
+            commands.argument("c:", start)
+            commands.argument("1")
+            if feature.usesValueBuckets, let valueSlot = feature.valueSlot, let value = record.word(valueSlot) {
+                commands.begin(4)
+                commands.argument("HINCRBY")
+                commands.argument(redisKey)
+                commands.argument("n:", start)
+                commands.argument("1")
+                commands.begin(4)
+                commands.argument("HINCRBY")
+                commands.argument(redisKey)
+                commands.argument("s:", start)
+                commands.argument(value)
+                if feature.function == .min || feature.function == .max {
+                    let isMin = feature.function == .min
+                    commands.begin(7)
+                    commands.argument("EVAL")
+                    commands.argument(Array(Self.extremeScript.utf8))
+                    commands.argument("1")
+                    commands.argument(redisKey)
+                    if isMin { commands.argument("m:", start) } else { commands.argument("x:", start) }
+                    commands.argument(value)
+                    commands.argument(isMin ? "min" : "max")
+                }
+            }
+            commands.begin(3)
+            commands.argument("PEXPIRE")
+            commands.argument(redisKey)
+            commands.argument(ttlMilliseconds)
         }
     }
 }

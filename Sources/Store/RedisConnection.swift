@@ -97,6 +97,14 @@ public final class RedisConnection {
         return try reply()
     }
 
+    /// Queues commands already encoded (see `RedisCommandBuffer`); read one reply per command.
+    public func append(encoded commands: RedisCommandBuffer) throws(RedisError) {
+        let status = commands.bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
+        }
+        guard status == REDIS_OK else { throw RedisError(Self.errorText(context)) }
+    }
+
     /// Queues a command without waiting (pipelining); read its reply with `reply()`.
     public func append(_ arguments: [[UInt8]]) throws(RedisError) {
         var pointers: [UnsafePointer<CChar>?] = []

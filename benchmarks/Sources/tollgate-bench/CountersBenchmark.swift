@@ -92,6 +92,28 @@ enum CountersBenchmark {
         // Each event: HGETALL (read), HINCRBY + PEXPIRE (write) for the one count feature.
         print("redis_commands_per_second=\(Int(Double(total * 3) / elapsed))")
         print("redis_errors=\(store.errorCount)")
+
+        // Pipelined: one thread records D payments per pipeline (D = 16, as redis-benchmark -P 16
+        // sends INCRs, and 256), what a rebuild after a restart or a bulk load does through `recordEvents`.
+        for depth in [16, 256] {
+            let bulkRecords = (0..<depth).map { _ in ruleSet.makeRecord() }
+            var random = SeededRandom(seed: 99)
+            var recorded = 0
+            let bulkStarted = DispatchTime.now().uptimeNanoseconds
+            let bulkDeadline = bulkStarted + UInt64(seconds * 1e9)
+            while DispatchTime.now().uptimeNanoseconds < bulkDeadline {
+                let time = Int64(1_700_000_000 + recorded / 256)
+                for record in bulkRecords {
+                    record.reset()
+                    record.setString(cardSlot, "card-\(random.below(keys))")
+                }
+                store.recordEvents(plan, bulkRecords.map { ($0, time, false) })
+                recorded += bulkRecords.count
+            }
+            let bulkSeconds = Double(DispatchTime.now().uptimeNanoseconds - bulkStarted) / 1e9
+            print("redis_pipelined_\(depth)_updates_per_second=\(Int(Double(recorded) / bulkSeconds))")
+        }
+        print("redis_errors_after_bulk=\(store.errorCount)")
     }
 
     static func residentBytes() -> Int {
