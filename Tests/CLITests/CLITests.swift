@@ -314,3 +314,27 @@ struct HandbookTests {
         #expect(precision >= 0.66, "precision \(precision)")
     }
 }
+
+/// `--input -` reads CSV from stdin (plain or gzip), as a pipeline would feed it.
+@Suite("tollgate score from stdin")
+struct ScoreStdinTests {
+    @Test func gzipOnStdin() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let summary = directory.appendingPathComponent("summary.json").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "gzip -c \"$1\" | \"$2\" score --rules rules/default.rules --input - --label is_fraud --columns \"$3\" --summary-json \"$4\"",
+                             "_", ScoreCommandTests.sample, CLITests.binary.path, ScoreCommandTests.columns, summary]
+        process.currentDirectoryURL = CLITests.packageRoot
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary))) as! [String: Any]
+        #expect(object["rows"] as? Int == 2_000)
+    }
+}
