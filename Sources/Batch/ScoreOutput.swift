@@ -24,13 +24,13 @@ public enum ScoreOutput {
             out.reserveCapacity(range.count * 32)
             for index in range {
                 let position = Int(positions[index])
-                appendNumber(Int64(rowNumbers[position]), to: &out)
+                DecimalDigits.append(Int64(rowNumbers[position]), to: &out)
                 out.append(UInt8(ascii: ","))
                 if let ids { appendCSVField(ids.bytes[ids.range(position)], to: &out) }
                 out.append(UInt8(ascii: ","))
                 out.append(contentsOf: actionNames[Int(result.actions[position])])
                 out.append(UInt8(ascii: ","))
-                appendNumber(result.scores[position], to: &out)
+                DecimalDigits.append(result.scores[position], to: &out)
                 out.append(UInt8(ascii: ","))
                 var first = true
                 for rule in result.fired(position) {
@@ -50,17 +50,6 @@ public enum ScoreOutput {
         }
         for chunk in chunks.values { writer.append(chunk) }
         try writer.close()
-    }
-
-    static func appendNumber(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        out[start...].reverse()
     }
 
     static func appendCSVField(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {

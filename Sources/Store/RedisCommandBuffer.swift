@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// Redis commands encoded straight into one byte buffer in the wire protocol
 /// (RESP: `*N\r\n` then `$LEN\r\nBYTES\r\n` per argument), so a pipeline of
 /// thousands of commands costs one growing array instead of an allocation per
@@ -38,27 +40,16 @@ public struct RedisCommandBuffer: Sendable {
 
     public mutating func argument(_ value: Int64) {
         var digits: [UInt8] = []
-        Self.decimal(value, into: &digits)
+        DecimalDigits.append(value, to: &digits)
         argument(digits)
     }
 
     /// An argument made of a prefix and a number (`c:1700000000`).
     public mutating func argument(_ prefix: StaticString, _ value: Int64) {
         var text = Array(UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
-        Self.decimal(value, into: &text)
+        DecimalDigits.append(value, to: &text)
         argument(text)
     }
 
-    private mutating func appendDecimal(_ value: Int64) { Self.decimal(value, into: &bytes) }
-
-    static func decimal(_ value: Int64, into out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        out[start...].reverse()
-    }
+    private mutating func appendDecimal(_ value: Int64) { DecimalDigits.append(value, to: &bytes) }
 }
