@@ -2,7 +2,7 @@
 # needs first (as root, with apt-get) when they are missing.
 SWIFT ?= swift
 # C libraries wrapped as system-library targets, plus the tools the build uses.
-APT_PACKAGES := pkg-config libxxhash-dev libsqlite3-dev libpq-dev zlib1g-dev libhiredis-dev libssl-dev libgeoip-dev geoip-database
+APT_PACKAGES := pkg-config libxxhash-dev libsqlite3-dev libpq-dev zlib1g-dev libhiredis-dev libmicrohttpd-dev libssl-dev libgeoip-dev geoip-database
 # Servers the test suite starts on 127.0.0.1 in a temporary folder (scripts/with-test-servers).
 TEST_APT_PACKAGES := postgresql redis-server python3
 

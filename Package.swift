@@ -7,6 +7,7 @@ import PackageDescription
 //   CSQLite, CPostgres, CHiredis (C), TollgateCore ←  Store (SQLite, PostgreSQL and Redis connections, migrations)
 //   Store ←  Ledger (accounts, transfers, group commit) ←  tollgate
 //   Rules, Store, CXXHash ←  Risk (velocity counters: in memory, in Redis, and columnar replay for batch)
+//   CMicroHTTPD (C, libmicrohttpd + a shim for its variadic start) ←  HTTP (server, router)
 //   COpenSSL, CGeoIP, CXXHash (C) ←  Fingerprints (card HMAC, device levels, GeoIP country)
 //   Risk, Fingerprints, CZlib (C) ←  Batch (tollgate score / backtest: readers, replay, reports) ←  tollgate
 // See README "Architecture" for what each module holds.
@@ -58,6 +59,11 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .target(
+            name: "CMicroHTTPD",
+            path: "Sources/CMicroHTTPD",
+            linkerSettings: [.linkedLibrary("microhttpd")]
+        ),
         .target(name: "TollgateCore"),
         .target(name: "Store", dependencies: ["TollgateCore", "CSQLite", "CPostgres", "CHiredis"]),
         .target(name: "Ledger", dependencies: ["TollgateCore", "Store"]),
@@ -68,6 +74,7 @@ let package = Package(
             // As in Batch: hot replay loops over arrays owned by one thread each.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD"]),
         .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
         .target(
             name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"],
@@ -87,6 +94,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]
