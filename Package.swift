@@ -8,6 +8,7 @@ import PackageDescription
 //   Store ←  Ledger (accounts, transfers, group commit) ←  tollgate
 //   Rules, Store, CXXHash ←  Risk (velocity counters: in memory, in Redis, and columnar replay for batch)
 //   CMicroHTTPD (C, libmicrohttpd + a shim for its variadic start) ←  HTTP (server, router)
+//   HTTP, Store, Risk, Fingerprints ←  Gateway (the API: merchants, keys, decisions) ←  tollgate serve
 //   COpenSSL, CGeoIP, CXXHash (C) ←  Fingerprints (card HMAC, device levels, GeoIP country)
 //   Risk, Fingerprints, CZlib (C) ←  Batch (tollgate score / backtest: readers, replay, reports) ←  tollgate
 // See README "Architecture" for what each module holds.
@@ -76,13 +77,14 @@ let package = Package(
         ),
         .target(name: "HTTP", dependencies: ["CMicroHTTPD"]),
         .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
+        .target(name: "Gateway", dependencies: ["HTTP", "Store", "Risk", "Rules", "Fingerprints", "TollgateCore", "COpenSSL"]),
         .target(
             name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"],
             // Columns live in classes; their hot loops run on one thread each, so the
             // dynamic exclusivity checks on every array access only cost time here.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
-        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch", "Fingerprints"]),
+        .executableTarget(name: "tollgate", dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk", "Batch", "Fingerprints", "HTTP", "Gateway"]),
         .executableTarget(
             name: "tollgate-bench",
             dependencies: ["TollgateCore", "Rules", "RulesIO", "Ledger", "Store", "Risk"],
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "Rules", "TollgateCore"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]

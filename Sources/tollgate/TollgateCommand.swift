@@ -18,6 +18,8 @@ enum TollgateCommand {
                               score a history (CSV/JSONL, gzip) with counters replayed in time order
       backtest --rules NEW --baseline OLD --input FILE --columns MAP [--label COLUMN] ...
                               compare two rule sets over the same history
+      serve [--data DIR] [--host H] [--port P] [--redis URL] [--rules FILE]
+                              the HTTP API (merchants, decisions; see README)
       generate --out FILE [--rows N --seed N ...]
                               write seeded labelled payments with fraud scenarios (CSV)
       ledger verify [--data DIR | --database URL]
@@ -47,6 +49,8 @@ enum TollgateCommand {
             return BacktestCommand.run(rest)
         case "generate":
             return GenerateCommand.run(rest)
+        case "serve":
+            return ServeCommand.run(rest)
         default:
             return usageError("unknown command '\(command)'; run 'tollgate --help'")
         }

@@ -1,0 +1,178 @@
+import Fingerprints
+import Foundation
+import HTTP
+import Risk
+import Rules
+
+/// The HTTP API of CONTRACT as a router plus what every request goes
+/// through: authentication, one JSON log line, metrics. Callable in-process
+/// (`handle`), and served by `HTTPServer` in `tollgate serve`.
+public final class Gateway: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// The SQLite database file (the ledger's, `DIR/tollgate.db`).
+        public var databasePath: String
+        public var ruleSet: RuleSet
+        /// Redis for counters (`redis://…`); nil keeps them in memory.
+        public var redisURL: String?
+        /// The admin key given by the environment (`TOLLGATE_ADMIN_KEY`); nil: made on first start.
+        public var adminKey: String?
+        public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        /// Where the JSON log lines go (stderr in `serve`).
+        public var log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+        public init(databasePath: String, ruleSet: RuleSet, redisURL: String? = nil, adminKey: String? = nil) {
+            self.databasePath = databasePath
+            self.ruleSet = ruleSet
+            self.redisURL = redisURL
+            self.adminKey = adminKey
+        }
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let configuration: Configuration
+    public let metrics = GatewayMetrics()
+    /// Set when this start created the admin key: print it once, it is not stored.
+    public private(set) var createdAdminKey: String?
+    public private(set) var router = Router()
+    let store: GatewayStore
+    private let adminKeyHash: String
+    private let decisions: DecisionService
+    private let decisionLog: DecisionLog
+
+    public init(_ configuration: Configuration) throws(StartError) {
+        self.configuration = configuration
+        do {
+            store = try GatewayStore(path: configuration.databasePath)
+        } catch {
+            throw StartError(description: "cannot open \(configuration.databasePath): \(error)")
+        }
+        do {
+            if let given = configuration.adminKey {
+                guard given.utf8.count >= 20 else { throw StartError(description: "TOLLGATE_ADMIN_KEY must be at least 20 characters") }
+                adminKeyHash = Secrets.sha256Hex(given)
+            } else if let stored = try store.setting("admin_key_hash") {
+                adminKeyHash = stored
+            } else {
+                let key = Secrets.token(prefix: "adm_", length: 32)
+                adminKeyHash = try store.settingIfAbsent("admin_key_hash", Secrets.sha256Hex(key))
+                if adminKeyHash == Secrets.sha256Hex(key) { createdAdminKey = key }
+            }
+        } catch let error as StartError {
+            throw error
+        } catch {
+            throw StartError(description: "cannot read the gateway settings: \(error)")
+        }
+        var counters: [String: CounterStore] = [:]
+        for mode in ["test", "live"] {
+            if let url = configuration.redisURL {
+                do {
+                    counters[mode] = try RedisCounterStore(url: url, keyPrefix: "tg-\(mode)")
+                } catch {
+                    throw StartError(description: "cannot use Redis at \(url): \(error)")
+                }
+            } else {
+                counters[mode] = InMemoryCounterStore()
+            }
+        }
+        decisionLog = DecisionLog(store: store)
+        decisions = DecisionService(ruleSet: configuration.ruleSet, counters: counters, store: store, log: decisionLog,
+                                    geoIP: try? GeoIPCountry(), metrics: metrics)
+        router = makeRouter()
+    }
+
+    /// Commits queued decisions (call before exit).
+    public func close() {
+        decisionLog.stop()
+    }
+
+    /// Every request: route, authenticate inside the route, log one line, count it.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let route = router.pattern(for: request) ?? "unmatched"
+        var response = router.handle(request)
+        response.headers.append(("Request-Id", request.requestID))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        metrics.observe(route: route, status: response.status, seconds: seconds)
+        let line: [String: Any] = [
+            "time": configuration.clock(), "level": response.status >= 500 ? "error" : "info", "request_id": request.requestID,
+            "method": request.method, "route": route, "status": response.status, "duration_ms": (seconds * 1e5).rounded() / 100,
+        ]
+        configuration.log(DecisionService.jsonText(line))
+        return response
+    }
+
+    // MARK: routes
+
+    private func makeRouter() -> Router {
+        var router = Router()
+        router.add("GET", "/healthz") { _, _ in .json(200, ["status": "ok"]) }
+        router.add("GET", "/metrics") { [metrics] _, _ in
+            .text(200, metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.add("GET", "/v1/openapi.json") { _, _ in
+            HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(OpenAPIDocument.json.utf8))
+        }
+        router.add("POST", "/v1/merchants") { [self] request, _ in
+            respond(request, admin: true) { (_: Caller, now: Int64) throws(APIError) -> (Int, [String: Any]) in
+                (201, try MerchantService(store: store).create(try JSONBody(request.body), now: now))
+            }
+        }
+        router.add("GET", "/v1/merchants/{id}") { [self] request, parameters in
+            respond(request, admin: true) { (_: Caller, _: Int64) throws(APIError) -> (Int, [String: Any]) in
+                let id = parameters["id"]!
+                guard let merchant = try? store.merchant(id: id) else { throw APIError.notFound("merchant", id) }
+                return (200, merchant.json)
+            }
+        }
+        router.add("POST", "/v1/decisions") { [self] request, _ in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, [String: Any]) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                return (201, try decisions.decide(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
+            }
+        }
+        router.add("POST", "/v1/decisions/{id}/outcome") { [self] request, parameters in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, [String: Any]) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                return (200, try decisions.reportOutcome(try JSONBody(request.body), decisionID: parameters["id"]!,
+                                                         merchant: merchant, mode: mode, now: now))
+            }
+        }
+        return router
+    }
+
+    /// Authenticates, runs `body`, and turns what it returns or throws into a response.
+    private func respond(_ request: HTTPRequest, admin: Bool = false,
+                         _ body: (Caller, Int64) throws(APIError) -> (Int, [String: Any])) -> HTTPResponse {
+        do throws(APIError) {
+            let caller = try authenticate(request)
+            switch (admin, caller) {
+            case (true, .merchant): throw APIError(401, type: "authentication_error", code: "admin_key_required",
+                                                   "this endpoint needs the platform admin key")
+            default: break
+            }
+            let (status, object) = try body(caller, configuration.clock())
+            return .json(status, object)
+        } catch {
+            return error.response
+        }
+    }
+
+    func authenticate(_ request: HTTPRequest) throws(APIError) -> Caller {
+        guard let header = request.header("Authorization") else { throw APIError.unauthenticated }
+        guard header.hasPrefix("Bearer "), header.utf8.count < 300 else { throw APIError.unauthenticated }
+        let key = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let hash = Secrets.sha256Hex(key)
+        if Secrets.constantTimeEqual(hash, adminKeyHash) { return .admin }
+        guard key.hasPrefix("sk_test_") || key.hasPrefix("sk_live_") else { throw APIError.invalidKey }
+        guard let (merchant, mode) = try? store.merchant(keyHash: hash) else { throw APIError.invalidKey }
+        return .merchant(merchant, mode: mode)
+    }
+}
+
+extension APIError {
+    static let merchantOnly = APIError(401, type: "authentication_error", code: "merchant_key_required",
+                                       "this endpoint acts for a merchant: use its secret key, not the admin key")
+}

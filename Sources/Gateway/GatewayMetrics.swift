@@ -1,0 +1,70 @@
+import Foundation
+import Synchronization
+
+/// Counters and latency histograms in Prometheus text format (`/metrics`).
+public final class GatewayMetrics: Sendable {
+    static let latencyBucketsSeconds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+    private struct Histogram {
+        var counts = [Int](repeating: 0, count: GatewayMetrics.latencyBucketsSeconds.count)
+        var total = 0
+        var sum = 0.0
+    }
+
+    private struct State {
+        var requests: [String: Int] = [:]          // "route|status"
+        var latency: [String: Histogram] = [:]      // route
+        var decisions: [String: Int] = [:]          // action
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    func observe(route: String, status: Int, seconds: Double) {
+        state.withLock { state in
+            state.requests["\(route)|\(status)", default: 0] += 1
+            var histogram = state.latency[route] ?? Histogram()
+            for (index, bound) in Self.latencyBucketsSeconds.enumerated() where seconds <= bound { histogram.counts[index] += 1 }
+            histogram.total += 1
+            histogram.sum += seconds
+            state.latency[route] = histogram
+        }
+    }
+
+    func countDecision(_ action: String) {
+        state.withLock { $0.decisions[action, default: 0] += 1 }
+    }
+
+    public func render(extra: [(name: String, help: String, value: Double)] = []) -> String {
+        let snapshot = state.withLock { $0 }
+        var lines: [String] = []
+        lines.append("# HELP tollgate_http_requests_total HTTP requests by route and status.")
+        lines.append("# TYPE tollgate_http_requests_total counter")
+        for (key, count) in snapshot.requests.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "|", maxSplits: 1)
+            lines.append("tollgate_http_requests_total{route=\"\(parts[0])\",status=\"\(parts[1])\"} \(count)")
+        }
+        lines.append("# HELP tollgate_http_request_duration_seconds Time to answer a request, by route.")
+        lines.append("# TYPE tollgate_http_request_duration_seconds histogram")
+        for (route, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
+            for (index, bound) in Self.latencyBucketsSeconds.enumerated() {
+                lines.append("tollgate_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"\(bound)\"} \(histogram.counts[index])")
+            }
+            lines.append("tollgate_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"+Inf\"} \(histogram.total)")
+            lines.append("tollgate_http_request_duration_seconds_sum{route=\"\(route)\"} \(histogram.sum)")
+            lines.append("tollgate_http_request_duration_seconds_count{route=\"\(route)\"} \(histogram.total)")
+        }
+        lines.append("# HELP tollgate_decisions_total Risk decisions by action.")
+        lines.append("# TYPE tollgate_decisions_total counter")
+        for action in ["allow", "challenge", "review", "block"] {
+            lines.append("tollgate_decisions_total{action=\"\(action)\"} \(snapshot.decisions[action] ?? 0)")
+        }
+        for metric in extra {
+            lines.append("# HELP \(metric.name) \(metric.help)")
+            lines.append("# TYPE \(metric.name) gauge")
+            lines.append("\(metric.name) \(metric.value)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

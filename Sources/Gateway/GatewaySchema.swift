@@ -1,0 +1,38 @@
+import Store
+
+/// The gateway's tables (component "gateway"), next to the ledger's in the same database.
+enum GatewaySchema {
+    static let sqlite: [Migration] = [
+        Migration(version: 1, sql: """
+        CREATE TABLE gateway_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE merchants (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            country TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            payout_json TEXT NOT NULL,
+            fee_basis_points INTEGER NOT NULL CHECK (fee_basis_points BETWEEN 0 AND 10000),
+            fee_fixed_minor INTEGER NOT NULL CHECK (fee_fixed_minor >= 0),
+            created INTEGER NOT NULL
+        );
+        CREATE TABLE api_keys (
+            key_hash TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL REFERENCES merchants(id),
+            mode TEXT NOT NULL CHECK (mode IN ('test', 'live')),
+            created INTEGER NOT NULL,
+            revoked INTEGER
+        );
+        CREATE TABLE decisions (
+            id TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL REFERENCES merchants(id),
+            mode TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            facts_json TEXT NOT NULL,
+            response_json TEXT NOT NULL,
+            outcome TEXT,
+            outcome_at INTEGER
+        );
+        CREATE INDEX decisions_by_merchant ON decisions(merchant_id, created);
+        """),
+    ]
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Store
+
+/// The gateway's rows in SQLite: settings, merchants, API keys (hashes only),
+/// decisions. One connection, one caller at a time.
+public final class GatewayStore: @unchecked Sendable {
+    private let connection: SQLiteConnection
+    private let lock = NSLock()
+
+    public init(path: String) throws {
+        connection = try SQLiteConnection(path: path)
+        try connection.migrate(component: "gateway", GatewaySchema.sqlite)
+    }
+
+    private func locked<Result>(_ body: () throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    func setting(_ name: String) throws -> String? {
+        try locked {
+            let select = try connection.prepare("SELECT value FROM gateway_settings WHERE name = ?")
+            try select.bind(1, name)
+            return try select.step() ? select.text(0) : nil
+        }
+    }
+
+    /// Sets `name` unless it is set already; returns the value in force.
+    func settingIfAbsent(_ name: String, _ value: String) throws -> String {
+        try locked {
+            try connection.transaction {
+                let insert = try connection.prepare("INSERT INTO gateway_settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING")
+                try insert.bind(1, name)
+                try insert.bind(2, value)
+                _ = try insert.step()
+            }
+            let select = try connection.prepare("SELECT value FROM gateway_settings WHERE name = ?")
+            try select.bind(1, name)
+            _ = try select.step()
+            return select.text(0) ?? value
+        }
+    }
+
+    /// The merchant and both of its keys' hashes, in one transaction.
+    func insert(_ merchant: Merchant, keys: [(hash: String, mode: String)]) throws {
+        try locked {
+            try connection.transaction {
+                let insert = try connection.prepare("""
+                    INSERT INTO merchants(id, name, country, currency, payout_json, fee_basis_points, fee_fixed_minor, created)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                try insert.bind(1, merchant.id)
+                try insert.bind(2, merchant.name)
+                try insert.bind(3, merchant.country)
+                try insert.bind(4, merchant.currency)
+                try insert.bind(5, merchant.payoutJSON)
+                try insert.bind(6, merchant.feeBasisPoints)
+                try insert.bind(7, merchant.feeFixedMinor)
+                try insert.bind(8, merchant.created)
+                _ = try insert.step()
+                for key in keys {
+                    let keyInsert = try connection.prepare("INSERT INTO api_keys(key_hash, merchant_id, mode, created) VALUES (?, ?, ?, ?)")
+                    try keyInsert.bind(1, key.hash)
+                    try keyInsert.bind(2, merchant.id)
+                    try keyInsert.bind(3, key.mode)
+                    try keyInsert.bind(4, merchant.created)
+                    _ = try keyInsert.step()
+                }
+            }
+        }
+    }
+
+    func merchant(id: String) throws -> Merchant? {
+        try locked {
+            let select = try connection.prepare("""
+                SELECT id, name, country, currency, payout_json, fee_basis_points, fee_fixed_minor, created FROM merchants WHERE id = ?
+                """)
+            try select.bind(1, id)
+            return try select.step() ? Self.merchant(select) : nil
+        }
+    }
+
+    /// The merchant and mode of an unrevoked key with this hash.
+    func merchant(keyHash: String) throws -> (Merchant, mode: String)? {
+        try locked {
+            let select = try connection.prepare("""
+                SELECT m.id, m.name, m.country, m.currency, m.payout_json, m.fee_basis_points, m.fee_fixed_minor, m.created, k.mode, k.key_hash
+                FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE k.key_hash = ? AND k.revoked IS NULL
+                """)
+            try select.bind(1, keyHash)
+            guard try select.step(), let stored = select.text(9), Secrets.constantTimeEqual(stored, keyHash) else { return nil }
+            return (Self.merchant(select), select.text(8) ?? "test")
+        }
+    }
+
+    private static func merchant(_ row: SQLiteStatement) -> Merchant {
+        Merchant(id: row.text(0) ?? "", name: row.text(1) ?? "", country: row.text(2) ?? "", currency: row.text(3) ?? "",
+                 payoutJSON: row.text(4) ?? "{}", feeBasisPoints: row.int64(5), feeFixedMinor: row.int64(6), created: row.int64(7))
+    }
+
+    // MARK: decisions
+
+    struct StoredDecision {
+        let id: String
+        let merchantID: String
+        let mode: String
+        let created: Int64
+        let factsJSON: String
+        let responseJSON: String
+        var outcome: String?
+    }
+
+    func insert(_ decisions: [StoredDecision]) throws {
+        try locked {
+            try connection.transaction {
+                let insert = try connection.prepare("""
+                    INSERT INTO decisions(id, merchant_id, mode, created, facts_json, response_json) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                for decision in decisions {
+                    insert.reset()
+                    try insert.bind(1, decision.id)
+                    try insert.bind(2, decision.merchantID)
+                    try insert.bind(3, decision.mode)
+                    try insert.bind(4, decision.created)
+                    try insert.bind(5, decision.factsJSON)
+                    try insert.bind(6, decision.responseJSON)
+                    _ = try insert.step()
+                }
+            }
+        }
+    }
+
+    func decision(id: String, merchantID: String) throws -> StoredDecision? {
+        try locked {
+            let select = try connection.prepare("""
+                SELECT id, merchant_id, mode, created, facts_json, response_json, outcome FROM decisions WHERE id = ? AND merchant_id = ?
+                """)
+            try select.bind(1, id)
+            try select.bind(2, merchantID)
+            guard try select.step() else { return nil }
+            return StoredDecision(id: select.text(0) ?? "", merchantID: select.text(1) ?? "", mode: select.text(2) ?? "",
+                                  created: select.int64(3), factsJSON: select.text(4) ?? "{}", responseJSON: select.text(5) ?? "{}",
+                                  outcome: select.text(6))
+        }
+    }
+
+    func setOutcome(decisionID: String, outcome: String, at time: Int64) throws {
+        try locked {
+            try connection.transaction {
+                let update = try connection.prepare("UPDATE decisions SET outcome = ?, outcome_at = ? WHERE id = ?")
+                try update.bind(1, outcome)
+                try update.bind(2, time)
+                try update.bind(3, decisionID)
+                _ = try update.step()
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// A merchant account: who takes payments, in which currency, paid out where,
+/// at what fee.
+public struct Merchant: Sendable {
+    public let id: String
+    public let name: String
+    public let country: String
+    public let currency: String
+    public let payoutJSON: String
+    /// Fee at capture: basis points of the amount plus a fixed amount in minor units (290 + 30 = 2.9% + 30).
+    public let feeBasisPoints: Int64
+    public let feeFixedMinor: Int64
+    public let created: Int64
+
+    var json: [String: Any] {
+        let payout = (try? JSONSerialization.jsonObject(with: Data(payoutJSON.utf8))) ?? [:]
+        return ["id": id, "object": "merchant", "name": name, "country": country, "currency": currency,
+                "payout_account": payout, "fees": ["percent_basis_points": feeBasisPoints, "fixed": feeFixedMinor],
+                "created": created]
+    }
+}
+
+/// Who is calling: the platform admin, or a merchant with a test or live key.
+public enum Caller: Sendable {
+    case admin
+    case merchant(Merchant, mode: String)
+}

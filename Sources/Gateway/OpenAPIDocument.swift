@@ -1,0 +1,78 @@
+import Foundation
+
+/// The OpenAPI 3.1 description of the API, served at `/v1/openapi.json`. A
+/// test checks that every route the router has is described here, and the reverse.
+enum OpenAPIDocument {
+    static var errorSchema: [String: Any] { [
+        "type": "object", "required": ["error"],
+        "properties": ["error": [
+            "type": "object", "required": ["type", "code", "message"],
+            "properties": [
+                "type": ["type": "string", "enum": ["invalid_request_error", "authentication_error", "card_error",
+                                                    "idempotency_error", "rate_limit_error", "api_error"]],
+                "code": ["type": "string"], "message": ["type": "string"], "param": ["type": ["string", "null"]],
+            ],
+        ]],
+    ] }
+
+    static func errors(_ statuses: [Int]) -> [String: Any] {
+        Dictionary(uniqueKeysWithValues: statuses.map { status in
+            (String(status), ["description": "error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]] as [String: Any])
+        })
+    }
+
+    static func operation(_ summary: String, security: Bool = true, body: [String: Any]? = nil, ok: (Int, String),
+                          errors statuses: [Int]) -> [String: Any] {
+        var responses = errors(statuses)
+        responses[String(ok.0)] = ["description": ok.1, "content": ["application/json": ["schema": ["type": "object"]]]]
+        var operation: [String: Any] = ["summary": summary, "responses": responses]
+        if let body { operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
+        if !security { operation["security"] = [] as [Any] }
+        return operation
+    }
+
+    static var document: [String: Any] { [
+        "openapi": "3.1.0",
+        "info": ["title": "Tollgate", "version": "1", "description": "Payments with a rules-based risk engine. Amounts are integers in the currency's minor unit."],
+        "components": [
+            "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "description": "the admin key, or a merchant's sk_test_/sk_live_ key"]],
+            "schemas": ["Error": errorSchema],
+        ],
+        "security": [["bearer": [] as [Any]]],
+        "paths": [
+            "/healthz": ["get": operation("Liveness", security: false, ok: (200, "alive"), errors: [])],
+            "/metrics": ["get": operation("Prometheus metrics (text format)", security: false, ok: (200, "metrics"), errors: [])],
+            "/v1/openapi.json": ["get": operation("This document", security: false, ok: (200, "the OpenAPI document"), errors: [])],
+            "/v1/merchants": ["post": operation(
+                "Create a merchant (admin key); its secret keys are shown only in this answer",
+                body: ["type": "object", "required": ["name", "country", "currency", "payout_account"], "additionalProperties": false,
+                       "properties": [
+                           "name": ["type": "string", "maxLength": 200],
+                           "country": ["type": "string", "pattern": "^[A-Z]{2}$"],
+                           "currency": ["type": "string", "pattern": "^[A-Z]{3}$"],
+                           "payout_account": ["oneOf": [
+                               ["type": "object", "required": ["iban"], "properties": ["iban": ["type": "string"]]],
+                               ["type": "object", "required": ["routing_number", "account_number"],
+                                "properties": ["routing_number": ["type": "string"], "account_number": ["type": "string"]]],
+                           ]],
+                           "fees": ["type": "object", "properties": ["percent_basis_points": ["type": "integer"], "fixed": ["type": "integer"]]],
+                       ]],
+                ok: (201, "the merchant, with secret_key and live_secret_key"), errors: [400, 401])],
+            "/v1/merchants/{id}": ["get": operation("A merchant (admin key)", ok: (200, "the merchant"), errors: [401, 404])],
+            "/v1/decisions": ["post": operation(
+                "Score one transaction with the risk engine; no money moves",
+                body: ["type": "object", "description": "facts of DESIGN's vocabulary: amount (minor units), currency, customer, card, ip, device (an id or browser attributes), metadata, …"],
+                ok: (201, "the decision: action, score, fired rules with their values, ruleset"), errors: [400, 401])],
+            "/v1/decisions/{id}/outcome": ["post": operation(
+                "Report what happened after a decision; counters that filter on outcome see it",
+                body: ["type": "object", "required": ["outcome"], "properties": ["outcome": [
+                    "type": "string", "enum": ["authorized", "declined", "refunded", "chargeback", "fraud"]]]],
+                ok: (200, "the decision with its outcome"), errors: [400, 401, 404])],
+        ],
+    ] }
+
+    static let json: String = {
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }()
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Gateway
+import HTTP
+import Rules
+import RulesIO
+
+/// `tollgate serve`: the HTTP API on libmicrohttpd, SQLite under `--data`.
+enum ServeCommand {
+    static let usage = """
+    usage: tollgate serve [--data DIR] [--host 127.0.0.1] [--port 8080]
+                          [--database URL] [--redis URL] [--rules FILE]
+
+      --data DIR       SQLite files (default ./data: DIR/tollgate.db, shared with the ledger)
+      --redis URL      keep velocity counters in Redis (redis://host:port[/db]); default: in memory
+      --rules FILE     the rule file every merchant starts with (default rules/default.rules)
+      --database URL   PostgreSQL (postgres://…): not available for the API yet; use --data
+
+    The platform admin key comes from TOLLGATE_ADMIN_KEY; when it is unset, the first start
+    creates one and prints it once. Logs are JSON lines on stderr (never a card number or a
+    key). SIGTERM or SIGINT: no new requests, those in flight finish, then exit 0.
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let options: CommandLineOptions
+        do {
+            options = try CommandLineOptions(arguments, valued: ["data", "host", "port", "database", "redis", "rules"], switches: [])
+        } catch {
+            return TollgateCommand.usageError(error.message)
+        }
+        if options.wantsHelp {
+            print(usage)
+            return 0
+        }
+        guard options.positional.isEmpty else { return TollgateCommand.usageError("serve takes no positional arguments") }
+        guard let port = UInt16(options["port"] ?? "8080") else { return TollgateCommand.usageError("--port must be 0 to 65535") }
+        if options["database"] != nil {
+            printError("tollgate: error: the API runs on SQLite for now (--data DIR); PostgreSQL serves the ledger only (tollgate ledger --database)")
+            return 1
+        }
+        let directory = options["data"] ?? "data"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            printError("tollgate: error: cannot create \(directory): \(error.localizedDescription)")
+            return 1
+        }
+        let rulesPath = options["rules"] ?? "rules/default.rules"
+        guard let ruleSet = ScoreCommand.compile(rulesPath) else { return 1 }
+        var configuration = Gateway.Configuration(
+            databasePath: DataDirectory.databasePath(directory), ruleSet: ruleSet, redisURL: options["redis"],
+            adminKey: ProcessInfo.processInfo.environment["TOLLGATE_ADMIN_KEY"])
+        configuration.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let gateway: Gateway
+        let server: HTTPServer
+        do {
+            gateway = try Gateway(configuration)
+            server = try HTTPServer(host: options["host"] ?? "127.0.0.1", port: port, handler: { gateway.handle($0) })
+        } catch {
+            printError("tollgate: error: \(error)")
+            return 1
+        }
+        if let key = gateway.createdAdminKey {
+            print("admin key (shown once, keep it): \(key)")
+        }
+        print("listening on http://\(server.host):\(server.port)")
+        fflush(nil)
+        configuration.log("{\"level\":\"info\",\"message\":\"listening\",\"host\":\"\(server.host)\",\"port\":\(server.port),\"ruleset\":\"\(ruleSet.hash)\"}")
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        configuration.log("{\"level\":\"info\",\"message\":\"stopping: finishing requests in flight\"}")
+        server.stop(graceSeconds: 10)
+        gateway.close()
+        configuration.log("{\"level\":\"info\",\"message\":\"stopped\"}")
+        return 0
+    }
+}
