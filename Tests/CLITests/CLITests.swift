@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// End-to-end: run the built `tollgate` binary and compare its output and exit codes.
@@ -336,5 +339,70 @@ struct ScoreStdinTests {
         #expect(process.terminationStatus == 0, "\(text)")
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary))) as! [String: Any]
         #expect(object["rows"] as? Int == 2_000)
+    }
+}
+
+/// `tollgate serve` end to end: a real process on 127.0.0.1, a merchant made
+/// with the printed admin key, a decision over the socket, SIGTERM.
+@Suite("tollgate serve")
+struct ServeCommandTests {
+    @Test func servesAndStopsCleanlyOnSIGTERM() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["serve", "--data", directory.path, "--port", "0", "--rules", "rules/default.rules"]
+        process.currentDirectoryURL = CLITests.packageRoot
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "TOLLGATE_ADMIN_KEY")
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The first two lines: the admin key (first start only), then the address.
+        var printed = ""
+        let reader = out.fileHandleForReading
+        while !printed.contains("listening on") {
+            let chunk = reader.availableData
+            guard !chunk.isEmpty else { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let adminKey = try #require(printed.components(separatedBy: .whitespacesAndNewlines).first { $0.hasPrefix("adm_") })
+        let address = try #require(printed.split(separator: "\n").first { $0.hasPrefix("listening on ") }).dropFirst("listening on ".count)
+        func call(_ method: String, _ path: String, key: String?, body: String?) throws -> (Int, [String: Any]) {
+            var request = URLRequest(url: URL(string: "\(address)\(path)")!)
+            request.httpMethod = method
+            if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+            if let body { request.httpBody = Data(body.utf8) }
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
+            URLSession.shared.dataTask(with: request) { data, response, _ in
+                let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+                result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+                done.signal()
+            }.resume()
+            done.wait()
+            return result
+        }
+        #expect(try call("GET", "/healthz", key: nil, body: nil).0 == 200)
+        let merchant = try call("POST", "/v1/merchants", key: adminKey,
+                                body: #"{"name":"Shop","country":"DE","currency":"EUR","payout_account":{"iban":"DE89370400440532013000"}}"#)
+        #expect(merchant.0 == 201)
+        let secret = try #require(merchant.1["secret_key"] as? String)
+        let decision = try call("POST", "/v1/decisions", key: secret, body: #"{"amount": 1000, "card": "cf_x", "ip": "8.8.8.8"}"#)
+        #expect(decision.0 == 201)
+        #expect(decision.1["action"] as? String == "allow")
+        process.interrupt()  // SIGINT; SIGTERM takes the same path
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let logs = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(logs.contains("\"route\":\"/v1/decisions\""))
+        #expect(logs.contains("\"message\":\"stopped\""))
+        #expect(!logs.contains(secret) && !logs.contains(adminKey), "no key in the logs")
+        // A second start reuses the stored admin key and prints none.
+        let again = try CLITests.run(["serve", "--data", directory.path, "--port", "99999"])
+        #expect(again.status == 2, "a bad port is a usage error")
     }
 }
