@@ -18,12 +18,12 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product tollgate
 
-# The main job. The HTTP gateway (`tollgate serve`) is not built yet (issue 5);
-# until it is, this builds the release binary and runs the analyst's checks on
-# the shipped rule files.
+# The main job: the gateway on the embedded SQLite store under ./data
+# (checks the shipped rule files first). Stop it with Ctrl-C or SIGTERM.
 run: build
 	.build/release/tollgate rules check rules/*.rules
 	.build/release/tollgate rules test rules/*.rules
+	.build/release/tollgate serve --data data --host 127.0.0.1 --port $${PORT:-8080} --rules rules/default.rules
 
 # The whole test suite, with real PostgreSQL (and Redis) servers started for it.
 test:
