@@ -75,7 +75,7 @@ let package = Package(
             // As in Batch: hot replay loops over arrays owned by one thread each.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
-        .target(name: "HTTP", dependencies: ["CMicroHTTPD"]),
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "TollgateCore"]),
         .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
         .target(name: "Gateway", dependencies: ["HTTP", "Store", "Risk", "Rules", "Fingerprints", "TollgateCore", "COpenSSL"]),
         .target(

@@ -75,6 +75,39 @@ def batch(times_path, summary_path, pandas_path, decisions_path):
     }))
 
 
+def wrk(path):
+    """Requests/s and p50/p99 latency (ms) from `wrk --latency` output."""
+    text = open(path).read()
+    import re
+    rps = float(re.search(r"Requests/sec:\s*([0-9.]+)", text).group(1))
+    def latency(label):
+        match = re.search(rf"^\s*{label}%\s+([0-9.]+)(us|ms|s)\s*$", text, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return rps, latency("50"), latency("99"), int(errors.group(1)) if errors else 0
+
+
+def http(nginx_path, decisions_path, half_path):
+    nginx, decisions, half = wrk(nginx_path), wrk(decisions_path), wrk(half_path)
+    print(f"{'what (wrk, 2 threads, same machine)':48} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, (rps, p50, p99, errors) in [("nginx, fixed JSON (the ceiling)", nginx),
+                                          ("Tollgate POST /v1/decisions, default rules", decisions),
+                                          ("  the same at about half that rate", half)]:
+        print(f"{name:48} {rps:10,.0f} {p50:8.3f} {p99:8.3f} {errors:8}")
+    print("POST /v1/charges: not built yet (issue 5)")
+    print(json.dumps({
+        "nginx_rps": round(nginx[0]),
+        "decisions_rps": round(decisions[0]),
+        "fraction_of_nginx": round(decisions[0] / nginx[0], 3),
+        "decisions_p99_ms": round(half[2], 3),
+        "decisions_p99_ms_at_full_load": round(decisions[2], 3),
+        "decisions_half_rate_rps": round(half[0]),
+        "charges_rps": None,
+        "charges_p99_ms": None,
+    }))
+
+
 def ledger(c_path, sqlite_path, postgres_path):
     c, lite, pg = read(c_path), read(sqlite_path), read(postgres_path)
     f = lambda d, k: float(d[k])
@@ -167,6 +200,8 @@ if __name__ == "__main__":
         rules(*sys.argv[2:5])
     elif sys.argv[1] == "counters":
         counters(*sys.argv[2:4])
+    elif sys.argv[1] == "http":
+        http(*sys.argv[2:5])
     elif sys.argv[1] == "batch":
         batch(*sys.argv[2:6])
     elif sys.argv[1] == "ledger":

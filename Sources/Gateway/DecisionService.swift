@@ -1,4 +1,5 @@
 import Fingerprints
+import HTTP
 import Foundation
 import Risk
 import Rules
@@ -36,7 +37,7 @@ final class DecisionService: @unchecked Sendable {
 
     // MARK: decide
 
-    func decide(_ body: JSONBody, merchant: Merchant, mode: String, now: Int64) throws(APIError) -> [String: Any] {
+    func decide(_ body: JSONBody, merchant: Merchant, mode: String, now: Int64) throws(APIError) -> JSONValue {
         let record = ruleSet.makeRecord()
         let facts = try Self.facts(from: body, merchant: merchant, now: now, geoIP: geoIP)
         let time = facts.time
@@ -56,10 +57,10 @@ final class DecisionService: @unchecked Sendable {
         let evaluation = ruleSet.evaluate(record)
         let fired = ruleSet.explain(evaluation, record: record)
         let id = Secrets.token(prefix: "dec_")
-        let response: [String: Any] = [
-            "id": id, "object": "decision", "action": evaluation.action.rawValue, "score": evaluation.score,
-            "rules": fired.map { Self.json($0, currencyExponent: record.currencyExponent) },
-            "ruleset": ruleSet.hash, "created": now, "livemode": mode == "live", "outcome": NSNull(),
+        let response: JSONValue = [
+            "id": .string(id), "object": "decision", "action": .string(evaluation.action.rawValue), "score": .integer(evaluation.score),
+            "rules": .array(fired.map { Self.json($0, currencyExponent: record.currencyExponent) }),
+            "ruleset": .string(ruleSet.hash), "created": .integer(now), "livemode": .bool(mode == "live"), "outcome": nil,
         ]
         // The payment counts from now on, with its decision-time outcome.
         if let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index {
@@ -69,13 +70,13 @@ final class DecisionService: @unchecked Sendable {
         metrics.countDecision(evaluation.action.rawValue)
         log.append(GatewayStore.StoredDecision(
             id: id, merchantID: merchant.id, mode: mode, created: now, factsJSON: Self.encode(stored, time: time, exponent: facts.currencyExponent),
-            responseJSON: Self.jsonText(response), outcome: nil))
+            responseJSON: response.text, outcome: nil))
         return response
     }
 
     // MARK: outcome
 
-    func reportOutcome(_ body: JSONBody, decisionID: String, merchant: Merchant, mode: String, now: Int64) throws(APIError) -> [String: Any] {
+    func reportOutcome(_ body: JSONBody, decisionID: String, merchant: Merchant, mode: String, now: Int64) throws(APIError) -> JSONValue {
         try body.onlyKnown(["outcome"])
         let outcome = try body.string("outcome", required: true)!
         guard Self.outcomes.contains(outcome) else {
@@ -103,7 +104,7 @@ final class DecisionService: @unchecked Sendable {
         decision.outcome = outcome
         var response = (try? JSONSerialization.jsonObject(with: Data(decision.responseJSON.utf8)) as? [String: Any]) ?? [:]
         response["outcome"] = outcome
-        return response
+        return .raw(JSONText.string(response))
     }
 
     // MARK: facts
@@ -253,35 +254,34 @@ final class DecisionService: @unchecked Sendable {
         }
     }
 
-    static func json(_ rule: FiredRule, currencyExponent: Int) -> [String: Any] {
-        var entry: [String: Any] = ["name": rule.name, "shadow": rule.isShadow]
+    static func json(_ rule: FiredRule, currencyExponent: Int) -> JSONValue {
+        var entry: [(String, JSONValue)] = [("name", .string(rule.name))]
         switch rule.action {
-        case .score(let points): entry["points"] = points
-        case .block: entry["action"] = "block"
-        case .allow: entry["action"] = "allow"
-        case .review: entry["action"] = "review"
-        case .challenge: entry["action"] = "challenge"
+        case .score(let points): entry.append(("points", .integer(points)))
+        case .block: entry.append(("action", "block"))
+        case .allow: entry.append(("action", "allow"))
+        case .review: entry.append(("action", "review"))
+        case .challenge: entry.append(("action", "challenge"))
         }
-        var values: [String: Any] = [:]
-        for (name, value) in rule.values {
-            if case .missing = value { values[name] = NSNull() } else { values[name] = value.formatted(currencyExponent: currencyExponent) }
-        }
-        entry["values"] = values
-        return entry
+        entry.append(("shadow", .bool(rule.isShadow)))
+        entry.append(("values", .object(rule.values.map { name, value in
+            if case .missing = value { return (name, .null) }
+            return (name, .string(value.formatted(currencyExponent: currencyExponent)))
+        })))
+        return .object(entry)
     }
 
     // MARK: stored facts
 
     /// Facts as stored with a decision: `{"t": time, "e": exponent, "f": {name: ["w", word] | ["s", text]}}`.
     static func encode(_ values: [String: FactValue], time: Int64, exponent: Int) -> String {
-        var facts: [String: Any] = [:]
-        for (name, value) in values {
+        let facts: [(String, JSONValue)] = values.map { name, value in
             switch value {
-            case .word(let word): facts[name] = ["w", String(word)]
-            case .string(let text): facts[name] = ["s", text]
+            case .word(let word): (name, ["w", .string(String(word))])
+            case .string(let text): (name, ["s", .string(text)])
             }
         }
-        return jsonText(["t": time, "e": exponent, "f": facts])
+        return JSONValue.object([("t", .integer(time)), ("e", .integer(Int64(exponent))), ("f", .object(facts))]).text
     }
 
     static func decode(_ text: String) -> ([String: FactValue], Int64, Int)? {
@@ -295,8 +295,4 @@ final class DecisionService: @unchecked Sendable {
         return (values, time, exponent)
     }
 
-    static func jsonText(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import Risk
 import Rules
+import Synchronization
 
 /// The HTTP API of CONTRACT as a router plus what every request goes
 /// through: authentication, one JSON log line, metrics. Callable in-process
@@ -41,6 +42,8 @@ public final class Gateway: @unchecked Sendable {
     private let adminKeyHash: String
     private let decisions: DecisionService
     private let decisionLog: DecisionLog
+    /// Key hash → merchant and mode, so a request costs no database read to authenticate.
+    private let keyCache = Mutex<[String: (Merchant, String)]>([:])
 
     public init(_ configuration: Configuration) throws(StartError) {
         self.configuration = configuration
@@ -77,7 +80,12 @@ public final class Gateway: @unchecked Sendable {
                 counters[mode] = InMemoryCounterStore()
             }
         }
-        decisionLog = DecisionLog(store: store)
+        do {
+            // Its own connection: batch commits never hold up the reads of requests.
+            decisionLog = DecisionLog(store: try GatewayStore(path: configuration.databasePath))
+        } catch {
+            throw StartError(description: "cannot open \(configuration.databasePath): \(error)")
+        }
         decisions = DecisionService(ruleSet: configuration.ruleSet, counters: counters, store: store, log: decisionLog,
                                     geoIP: try? GeoIPCountry(), metrics: metrics)
         router = makeRouter()
@@ -96,11 +104,12 @@ public final class Gateway: @unchecked Sendable {
         response.headers.append(("Request-Id", request.requestID))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         metrics.observe(route: route, status: response.status, seconds: seconds)
-        let line: [String: Any] = [
-            "time": configuration.clock(), "level": response.status >= 500 ? "error" : "info", "request_id": request.requestID,
-            "method": request.method, "route": route, "status": response.status, "duration_ms": (seconds * 1e5).rounded() / 100,
+        let line: JSONValue = [
+            "time": .integer(configuration.clock()), "level": .string(response.status >= 500 ? "error" : "info"),
+            "request_id": .string(request.requestID), "method": .string(request.method), "route": .string(route),
+            "status": .integer(Int64(response.status)), "duration_ms": .number((seconds * 1e5).rounded() / 100),
         ]
-        configuration.log(DecisionService.jsonText(line))
+        configuration.log(line.text)
         return response
     }
 
@@ -108,7 +117,7 @@ public final class Gateway: @unchecked Sendable {
 
     private func makeRouter() -> Router {
         var router = Router()
-        router.add("GET", "/healthz") { _, _ in .json(200, ["status": "ok"]) }
+        router.add("GET", "/healthz") { _, _ in .json(200, JSONValue.object([("status", "ok")])) }
         router.add("GET", "/metrics") { [metrics] _, _ in
             .text(200, metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
@@ -116,25 +125,25 @@ public final class Gateway: @unchecked Sendable {
             HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(OpenAPIDocument.json.utf8))
         }
         router.add("POST", "/v1/merchants") { [self] request, _ in
-            respond(request, admin: true) { (_: Caller, now: Int64) throws(APIError) -> (Int, [String: Any]) in
+            respond(request, admin: true) { (_: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
                 (201, try MerchantService(store: store).create(try JSONBody(request.body), now: now))
             }
         }
         router.add("GET", "/v1/merchants/{id}") { [self] request, parameters in
-            respond(request, admin: true) { (_: Caller, _: Int64) throws(APIError) -> (Int, [String: Any]) in
+            respond(request, admin: true) { (_: Caller, _: Int64) throws(APIError) -> (Int, JSONValue) in
                 let id = parameters["id"]!
                 guard let merchant = try? store.merchant(id: id) else { throw APIError.notFound("merchant", id) }
                 return (200, merchant.json)
             }
         }
         router.add("POST", "/v1/decisions") { [self] request, _ in
-            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, [String: Any]) in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
                 guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
                 return (201, try decisions.decide(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
             }
         }
         router.add("POST", "/v1/decisions/{id}/outcome") { [self] request, parameters in
-            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, [String: Any]) in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
                 guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
                 return (200, try decisions.reportOutcome(try JSONBody(request.body), decisionID: parameters["id"]!,
                                                          merchant: merchant, mode: mode, now: now))
@@ -145,7 +154,7 @@ public final class Gateway: @unchecked Sendable {
 
     /// Authenticates, runs `body`, and turns what it returns or throws into a response.
     private func respond(_ request: HTTPRequest, admin: Bool = false,
-                         _ body: (Caller, Int64) throws(APIError) -> (Int, [String: Any])) -> HTTPResponse {
+                         _ body: (Caller, Int64) throws(APIError) -> (Int, JSONValue)) -> HTTPResponse {
         do throws(APIError) {
             let caller = try authenticate(request)
             switch (admin, caller) {
@@ -163,11 +172,15 @@ public final class Gateway: @unchecked Sendable {
     func authenticate(_ request: HTTPRequest) throws(APIError) -> Caller {
         guard let header = request.header("Authorization") else { throw APIError.unauthenticated }
         guard header.hasPrefix("Bearer "), header.utf8.count < 300 else { throw APIError.unauthenticated }
-        let key = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-        let hash = Secrets.sha256Hex(key)
+        var key = Substring(header.dropFirst("Bearer ".count))
+        while key.first == " " { key = key.dropFirst() }
+        while key.last == " " { key = key.dropLast() }
+        let hash = Secrets.sha256Hex(String(key))
         if Secrets.constantTimeEqual(hash, adminKeyHash) { return .admin }
         guard key.hasPrefix("sk_test_") || key.hasPrefix("sk_live_") else { throw APIError.invalidKey }
+        if let (merchant, mode) = keyCache.withLock({ $0[hash] }) { return .merchant(merchant, mode: mode) }
         guard let (merchant, mode) = try? store.merchant(keyHash: hash) else { throw APIError.invalidKey }
+        keyCache.withLock { $0[hash] = (merchant, mode) }
         return .merchant(merchant, mode: mode)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// A merchant account: who takes payments, in which currency, paid out where,
 /// at what fee.
@@ -13,11 +14,10 @@ public struct Merchant: Sendable {
     public let feeFixedMinor: Int64
     public let created: Int64
 
-    var json: [String: Any] {
-        let payout = (try? JSONSerialization.jsonObject(with: Data(payoutJSON.utf8))) ?? [:]
-        return ["id": id, "object": "merchant", "name": name, "country": country, "currency": currency,
-                "payout_account": payout, "fees": ["percent_basis_points": feeBasisPoints, "fixed": feeFixedMinor],
-                "created": created]
+    var json: JSONValue {
+        ["id": .string(id), "object": "merchant", "name": .string(name), "country": .string(country), "currency": .string(currency),
+         "payout_account": .raw(payoutJSON), "fees": ["percent_basis_points": .integer(feeBasisPoints), "fixed": .integer(feeFixedMinor)],
+         "created": .integer(created)]
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import TollgateCore
 
 /// `POST /v1/merchants` and `GET /v1/merchants/{id}` (admin key only).
@@ -7,7 +8,7 @@ struct MerchantService {
     static let defaultFeeBasisPoints: Int64 = 290
     static let defaultFeeFixedMinor: Int64 = 30
 
-    func create(_ body: JSONBody, now: Int64) throws(APIError) -> [String: Any] {
+    func create(_ body: JSONBody, now: Int64) throws(APIError) -> JSONValue {
         try body.onlyKnown(["name", "country", "currency", "payout_account", "fees"])
         let name = try body.string("name", required: true, maxLength: 200)!
         let country = try body.string("country", required: true)!
@@ -31,9 +32,8 @@ struct MerchantService {
                 feeFixed = value
             }
         }
-        let payoutData = (try? JSONSerialization.data(withJSONObject: payout.masked, options: [.sortedKeys])) ?? Data("{}".utf8)
         let merchant = Merchant(id: Secrets.token(prefix: "mer_"), name: name, country: country, currency: currencyCode,
-                                payoutJSON: String(decoding: payoutData, as: UTF8.self),
+                                payoutJSON: payout.masked.text,
                                 feeBasisPoints: feeBasisPoints, feeFixedMinor: feeFixed, created: now)
         let testKey = Secrets.token(prefix: "sk_test_", length: 32)
         let liveKey = Secrets.token(prefix: "sk_live_", length: 32)
@@ -42,11 +42,8 @@ struct MerchantService {
         } catch {
             throw APIError(500, type: "api_error", code: "storage_failed", "the merchant could not be stored; nothing was created")
         }
-        var json = merchant.json
         // The keys are shown here once; only their hashes are kept.
-        json["secret_key"] = testKey
-        json["live_secret_key"] = liveKey
-        return json
+        return merchant.json.setting("secret_key", .string(testKey)).setting("live_secret_key", .string(liveKey))
     }
 
     static func payoutAccount(_ body: JSONBody) throws(APIError) -> PayoutAccount {

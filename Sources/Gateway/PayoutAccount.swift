@@ -1,3 +1,5 @@
+import HTTP
+
 /// Where a merchant's payouts go: an IBAN (checked with ISO 13616 mod-97) or a
 /// US bank account (ABA routing number checksum, 4–17 digit account number).
 public enum PayoutAccount: Sendable, Equatable {
@@ -37,10 +39,10 @@ public enum PayoutAccount: Sendable, Equatable {
     }
 
     /// What may be shown of it: the last 4 characters only.
-    public var masked: [String: Any] {
+    public var masked: JSONValue {
         switch self {
-        case .iban(let iban): ["type": "iban", "country": String(iban.prefix(2)), "last4": String(iban.suffix(4))]
-        case .usBank(let routing, let account): ["type": "us_bank_account", "routing_number": routing, "last4": String(account.suffix(4))]
+        case .iban(let iban): ["type": "iban", "country": .string(String(iban.prefix(2))), "last4": .string(String(iban.suffix(4)))]
+        case .usBank(let routing, let account): ["type": "us_bank_account", "routing_number": .string(routing), "last4": .string(String(account.suffix(4)))]
         }
     }
 }

@@ -43,8 +43,11 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON body (`object` must be valid for JSONSerialization), keys sorted.
     public static func json(_ status: Int, _ object: Any) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(data))
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: JSONText.encode(object))
+    }
+
+    public static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: value.encoded())
     }
 
     public static func text(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
@@ -53,7 +56,8 @@ public struct HTTPResponse: Sendable {
 
     /// CONTRACT's error object: `{"error": {"type", "code", "message", "param"}}`.
     public static func error(_ status: Int, type: String, code: String, message: String, param: String? = nil) -> HTTPResponse {
-        json(status, ["error": ["type": type, "code": code, "message": message, "param": param as Any? ?? NSNull()]])
+        json(status, JSONValue.object([("error", .object([("type", .string(type)), ("code", .string(code)),
+                                                          ("message", .string(message)), ("param", .optional(param))]))]))
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }

@@ -18,6 +18,7 @@ enum ServeCommand {
     The platform admin key comes from TOLLGATE_ADMIN_KEY; when it is unset, the first start
     creates one and prints it once. Logs are JSON lines on stderr (never a card number or a
     key). SIGTERM or SIGINT: no new requests, those in flight finish, then exit 0.
+    TOLLGATE_HTTP_THREADS sets the server's threads (default: one per core).
     """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -54,7 +55,11 @@ enum ServeCommand {
         let server: HTTPServer
         do {
             gateway = try Gateway(configuration)
-            server = try HTTPServer(host: options["host"] ?? "127.0.0.1", port: port, handler: { gateway.handle($0) })
+            var limits = HTTPLimits()
+            if let threads = ProcessInfo.processInfo.environment["TOLLGATE_HTTP_THREADS"].flatMap(Int.init), (1...256).contains(threads) {
+                limits.threadCount = threads
+            }
+            server = try HTTPServer(host: options["host"] ?? "127.0.0.1", port: port, limits: limits, handler: { gateway.handle($0) })
         } catch {
             printError("tollgate: error: \(error)")
             return 1
