@@ -17,13 +17,20 @@ public final class Gateway: @unchecked Sendable {
         public var redisURL: String?
         /// The admin key given by the environment (`TOLLGATE_ADMIN_KEY`); nil: made on first start.
         public var adminKey: String?
+        /// AES-256-GCM key of the card vault (32 bytes).
+        public var vaultKey: [UInt8]
+        /// HMAC key of card fingerprints (at least 32 bytes).
+        public var cardFingerprintKey: [UInt8]
         public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         /// Where the JSON log lines go (stderr in `serve`).
         public var log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-        public init(databasePath: String, ruleSet: RuleSet, redisURL: String? = nil, adminKey: String? = nil) {
+        public init(databasePath: String, ruleSet: RuleSet, vaultKey: [UInt8], cardFingerprintKey: [UInt8],
+                    redisURL: String? = nil, adminKey: String? = nil) {
             self.databasePath = databasePath
             self.ruleSet = ruleSet
+            self.vaultKey = vaultKey
+            self.cardFingerprintKey = cardFingerprintKey
             self.redisURL = redisURL
             self.adminKey = adminKey
         }
@@ -41,6 +48,7 @@ public final class Gateway: @unchecked Sendable {
     let store: GatewayStore
     private let adminKeyHash: String
     private let decisions: DecisionService
+    private let paymentMethods: PaymentMethodService
     private let decisionLog: DecisionLog
     /// Key hash → merchant and mode, so a request costs no database read to authenticate.
     private let keyCache = Mutex<[String: (Merchant, String)]>([:])
@@ -88,6 +96,12 @@ public final class Gateway: @unchecked Sendable {
         }
         decisions = DecisionService(ruleSet: configuration.ruleSet, counters: counters, store: store, log: decisionLog,
                                     geoIP: try? GeoIPCountry(), metrics: metrics)
+        do {
+            paymentMethods = PaymentMethodService(store: store, vault: try CardVault(key: configuration.vaultKey),
+                                                  fingerprinter: try CardFingerprinter(key: configuration.cardFingerprintKey))
+        } catch {
+            throw StartError(description: "\(error)")
+        }
         router = makeRouter()
     }
 
@@ -134,6 +148,12 @@ public final class Gateway: @unchecked Sendable {
                 let id = parameters["id"]!
                 guard let merchant = try? store.merchant(id: id) else { throw APIError.notFound("merchant", id) }
                 return (200, merchant.json)
+            }
+        }
+        router.add("POST", "/v1/payment_methods") { [self] request, _ in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                return (201, try paymentMethods.create(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
             }
         }
         router.add("POST", "/v1/decisions") { [self] request, _ in

@@ -34,5 +34,22 @@ enum GatewaySchema {
         );
         CREATE INDEX decisions_by_merchant ON decisions(merchant_id, created);
         """),
+        Migration(version: 2, sql: """
+        CREATE TABLE payment_methods (
+            id TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL REFERENCES merchants(id),
+            mode TEXT NOT NULL CHECK (mode IN ('test', 'live')),
+            created INTEGER NOT NULL,
+            brand TEXT NOT NULL,
+            bin TEXT NOT NULL,
+            last4 TEXT NOT NULL,
+            exp_month INTEGER NOT NULL,
+            exp_year INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            customer TEXT,
+            -- AES-256-GCM: nonce || ciphertext || tag, the row id as associated data.
+            sealed_number BLOB NOT NULL
+        );
+        """),
     ]
 }

@@ -99,6 +99,64 @@ public final class GatewayStore: @unchecked Sendable {
                  payoutJSON: row.text(4) ?? "{}", feeBasisPoints: row.int64(5), feeFixedMinor: row.int64(6), created: row.int64(7))
     }
 
+    // MARK: payment methods
+
+    struct StoredPaymentMethod {
+        let id: String
+        let merchantID: String
+        let mode: String
+        let created: Int64
+        let brand: String
+        let bin: String
+        let last4: String
+        let expMonth: Int64
+        let expYear: Int64
+        let fingerprint: String
+        let customer: String?
+        let sealedNumber: [UInt8]
+    }
+
+    func insert(_ method: StoredPaymentMethod) throws {
+        try locked {
+            try connection.transaction {
+                let insert = try connection.prepare("""
+                    INSERT INTO payment_methods(id, merchant_id, mode, created, brand, bin, last4, exp_month, exp_year, fingerprint, customer, sealed_number)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                try insert.bind(1, method.id)
+                try insert.bind(2, method.merchantID)
+                try insert.bind(3, method.mode)
+                try insert.bind(4, method.created)
+                try insert.bind(5, method.brand)
+                try insert.bind(6, method.bin)
+                try insert.bind(7, method.last4)
+                try insert.bind(8, method.expMonth)
+                try insert.bind(9, method.expYear)
+                try insert.bind(10, method.fingerprint)
+                if let customer = method.customer { try insert.bind(11, customer) } else { try insert.bindNull(11) }
+                try insert.bind(12, blob: method.sealedNumber)
+                _ = try insert.step()
+            }
+        }
+    }
+
+    func paymentMethod(id: String, merchantID: String) throws -> StoredPaymentMethod? {
+        try locked {
+            let select = try connection.prepare("""
+                SELECT id, merchant_id, mode, created, brand, bin, last4, exp_month, exp_year, fingerprint, customer, sealed_number
+                FROM payment_methods WHERE id = ? AND merchant_id = ?
+                """)
+            try select.bind(1, id)
+            try select.bind(2, merchantID)
+            guard try select.step() else { return nil }
+            return StoredPaymentMethod(
+                id: select.text(0) ?? "", merchantID: select.text(1) ?? "", mode: select.text(2) ?? "", created: select.int64(3),
+                brand: select.text(4) ?? "", bin: select.text(5) ?? "", last4: select.text(6) ?? "", expMonth: select.int64(7),
+                expYear: select.int64(8), fingerprint: select.text(9) ?? "", customer: select.isNull(10) ? nil : select.text(10),
+                sealedNumber: select.blob(11))
+        }
+    }
+
     // MARK: decisions
 
     struct StoredDecision {

@@ -59,6 +59,14 @@ enum OpenAPIDocument {
                        ]],
                 ok: (201, "the merchant, with secret_key and live_secret_key"), errors: [400, 401])],
             "/v1/merchants/{id}": ["get": operation("A merchant (admin key)", ok: (200, "the merchant"), errors: [401, 404])],
+            "/v1/payment_methods": ["post": operation(
+                "Store a card: Luhn, expiry and CVC checked; the number kept only encrypted (AES-256-GCM); the CVC never stored",
+                body: ["type": "object", "required": ["type", "card"], "additionalProperties": false,
+                       "properties": ["type": ["const": "card"], "customer": ["type": "string"],
+                                      "card": ["type": "object", "required": ["number", "exp_month", "exp_year", "cvc"],
+                                               "properties": ["number": ["type": "string"], "exp_month": ["type": "integer"],
+                                                              "exp_year": ["type": "integer"], "cvc": ["type": "string"]]]]],
+                ok: (201, "the payment method: brand, BIN, last 4, fingerprint, expiry"), errors: [400, 401])],
             "/v1/decisions": ["post": operation(
                 "Score one transaction with the risk engine; no money moves",
                 body: ["type": "object", "description": "facts of DESIGN's vocabulary: amount (minor units), currency, customer, card, ip, device (an id or browser attributes), metadata, …"],

@@ -15,7 +15,9 @@ enum ServeCommand {
       --rules FILE     the rule file every merchant starts with (default rules/default.rules)
       --database URL   PostgreSQL (postgres://…): not available for the API yet; use --data
 
-    The platform admin key comes from TOLLGATE_ADMIN_KEY; when it is unset, the first start
+    The card vault's AES-256-GCM key comes from TOLLGATE_VAULT_KEY (64 hex digits) or DIR/vault.key,
+    the card fingerprint HMAC key from TOLLGATE_CARD_FINGERPRINT_KEY or DIR/card-fingerprint.key
+    (each file made with mode 0600 on first start). The platform admin key comes from TOLLGATE_ADMIN_KEY; when it is unset, the first start
     creates one and prints it once. Logs are JSON lines on stderr (never a card number or a
     key). SIGTERM or SIGINT: no new requests, those in flight finish, then exit 0.
     TOLLGATE_HTTP_THREADS sets the server's threads (default: one per core).
@@ -47,9 +49,20 @@ enum ServeCommand {
         }
         let rulesPath = options["rules"] ?? "rules/default.rules"
         guard let ruleSet = ScoreCommand.compile(rulesPath) else { return 1 }
+        let environment = ProcessInfo.processInfo.environment
+        let vaultKey: [UInt8], fingerprintKey: [UInt8]
+        do {
+            vaultKey = try KeyMaterial.load(environment: environment["TOLLGATE_VAULT_KEY"],
+                                            path: (directory as NSString).appendingPathComponent("vault.key"), bytes: 32)
+            fingerprintKey = try KeyMaterial.load(environment: environment["TOLLGATE_CARD_FINGERPRINT_KEY"],
+                                                  path: (directory as NSString).appendingPathComponent("card-fingerprint.key"), bytes: 32)
+        } catch {
+            printError("tollgate: error: \(error)")
+            return 1
+        }
         var configuration = Gateway.Configuration(
-            databasePath: DataDirectory.databasePath(directory), ruleSet: ruleSet, redisURL: options["redis"],
-            adminKey: ProcessInfo.processInfo.environment["TOLLGATE_ADMIN_KEY"])
+            databasePath: DataDirectory.databasePath(directory), ruleSet: ruleSet, vaultKey: vaultKey, cardFingerprintKey: fingerprintKey,
+            redisURL: options["redis"], adminKey: environment["TOLLGATE_ADMIN_KEY"])
         configuration.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let gateway: Gateway
         let server: HTTPServer

@@ -36,7 +36,8 @@ struct GatewayTests {
             let compiled = RuleCompiler.compile(SourceFile(path: "gateway.rules", text: GatewayTests.rules))
             let ruleSet = try #require(compiled.ruleSet, "\(compiled.diagnostics.map(\.message))")
             var configuration = Gateway.Configuration(databasePath: directory.appendingPathComponent("tollgate.db").path,
-                                                      ruleSet: ruleSet, adminKey: GatewayTests.adminKey)
+                                                      ruleSet: ruleSet, vaultKey: Array(repeating: 7, count: 32),
+                                                      cardFingerprintKey: Array(repeating: 9, count: 32), adminKey: GatewayTests.adminKey)
             configuration.log = { _ in }
             gateway = try Gateway(configuration)
         }
