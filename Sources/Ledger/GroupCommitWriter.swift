@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// One writer thread that takes everything callers have submitted, applies it
 /// in one database transaction (one fsync), then answers each caller with its
@@ -28,9 +29,19 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private final class Submission {
         let operation: Operation
+        let attachment: LedgerAttachment?
         var outcome: Result<Outcome, LedgerError> = .failure(.stopped)
         let done = DispatchSemaphore(value: 0)
-        init(_ operation: Operation) { self.operation = operation }
+        init(_ operation: Operation, attachment: LedgerAttachment?) {
+            self.operation = operation
+            self.attachment = attachment
+        }
+    }
+
+    /// An attachment threw: the batch is rolled back and retried without submission `index`.
+    private struct AttachmentFailure: Error {
+        let index: Int
+        let message: String
     }
 
     private let storage: any LedgerStorage
@@ -55,12 +66,12 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Blocks until the operation is committed (or refused) and returns its results.
-    func submit(_ operation: Operation) throws(LedgerError) -> Outcome {
+    func submit(_ operation: Operation, attachment: LedgerAttachment? = nil) throws(LedgerError) -> Outcome {
         let count = operation.eventCount
         guard count <= options.submissionEventsMax else {
             throw .tooManyEvents(count: count, max: options.submissionEventsMax)
         }
-        let submission = Submission(operation)
+        let submission = Submission(operation, attachment: attachment)
         condition.lock()
         if isStopping {
             condition.unlock()
@@ -117,14 +128,28 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    private func commit(_ batch: [Submission]) {
+    private func commit(_ fullBatch: [Submission]) {
+        var batch = fullBatch
         var attempt = 0
         while true {
             attempt += 1
             do {
                 var newLastTimestamp = lastTimestamp
                 let outcomes = try storage.writeBatch { transaction in
-                    try apply(batch.map(\.operation), in: transaction, lastTimestamp: &newLastTimestamp)
+                    let outcomes = try apply(batch.map(\.operation), in: transaction, lastTimestamp: &newLastTimestamp)
+                    for (index, (submission, outcome)) in zip(batch, outcomes).enumerated() {
+                        guard let attachment = submission.attachment, case let .transfers(results) = outcome else { continue }
+                        do {
+                            try attachment(transaction.database, results)
+                        } catch let error as PostgresError where error.isRetryable {
+                            throw error  // a serialization conflict: the whole batch is retried
+                        } catch let error as SQLiteError where error.isBusy {
+                            throw error
+                        } catch {
+                            throw AttachmentFailure(index: index, message: String(describing: error))
+                        }
+                    }
+                    return outcomes
                 }
                 lastTimestamp = newLastTimestamp
                 for (submission, outcome) in zip(batch, outcomes) { submission.outcome = .success(outcome) }
@@ -135,6 +160,13 @@ final class GroupCommitWriter: @unchecked Sendable {
                     metrics.recordBatchSize(batch.count)
                 } }
                 break
+            } catch let failure as AttachmentFailure {
+                // Only that submission fails; the others are applied again without it.
+                batch[failure.index].outcome = .failure(.attachmentFailed(failure.message))
+                batch.remove(at: failure.index)
+                attempt -= 1
+                if batch.isEmpty { break }
+                continue
             } catch LedgerStorageError.retryable(_) where attempt < options.conflictRetryMax {
                 continue
             } catch {
@@ -143,7 +175,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 break
             }
         }
-        for submission in batch { submission.done.signal() }
+        for submission in fullBatch { submission.done.signal() }
     }
 
     /// Loads what the batch touches, applies it in memory, writes the changes back.

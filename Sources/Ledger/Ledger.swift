@@ -51,6 +51,14 @@ public final class Ledger: Sendable {
         return results
     }
 
+    /// The same, with `attach` writing the caller's rows (a charge, its event, its
+    /// idempotency record) in the same database transaction: all of it commits, or none.
+    /// `transfers` may be empty (rows alone, serialized with the ledger's writes).
+    public func createTransfers(_ transfers: [Transfer], attach: @escaping LedgerAttachment) throws(LedgerError) -> [TransferResult] {
+        guard case let .transfers(results) = try writer.submit(.createTransfers(transfers), attachment: attach) else { preconditionFailure() }
+        return results
+    }
+
     public var writerMetrics: LedgerWriterMetrics { writer.currentMetrics }
 
     // MARK: reads

@@ -34,6 +34,8 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
     case stopped
     /// The database failed; nothing of the batch was committed, so a retry with the same ids is safe.
     case storage(LedgerStorageError)
+    /// The caller's attachment threw; nothing of this submission was committed (others were).
+    case attachmentFailed(String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
         case let .tooManyEvents(count, max): return "a submission may carry at most \(max) events, not \(count)"
         case .stopped: return "the ledger is stopped"
         case let .storage(error): return error.description
+        case let .attachmentFailed(message): return "the rows committed with the transfers failed: \(message)"
         }
     }
 

@@ -1,3 +1,5 @@
+import Store
+
 /// Where the ledger keeps its rows. Two implementations (SQLite, PostgreSQL)
 /// pass one test suite. The write side is used by the group-commit writer only;
 /// the read side may be called from any thread.
@@ -20,8 +22,22 @@ protocol LedgerStorage: AnyObject, Sendable {
     func allTransfers(of accountID: LedgerID, upTo timestamp: Int64) throws -> [StoredTransfer]
 }
 
+/// The database a batch is written in, for rows the caller commits together
+/// with its transfers (`Ledger.createTransfers(_:attach:)`).
+public enum LedgerDatabase {
+    case sqlite(SQLiteConnection)
+    case postgres(PostgresConnection)
+}
+
+/// Rows written in the same database transaction as a submission's transfers,
+/// given the submission's results (so they can record what happened). Throwing
+/// rolls back this submission only: the batch is retried without it.
+public typealias LedgerAttachment = @Sendable (LedgerDatabase, [TransferResult]) throws -> Void
+
 /// The reads and writes of one write batch, inside its database transaction.
 protocol LedgerWriteTransaction {
+    /// The connection the batch runs on (attachments write through it).
+    var database: LedgerDatabase { get }
     /// Transfers by id, locked where the database is shared, so a concurrent
     /// process cannot resolve the same pending transfer.
     func transfers(ids: [LedgerID]) throws -> [StoredTransfer]

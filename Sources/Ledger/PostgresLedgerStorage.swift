@@ -141,6 +141,8 @@ final class PostgresLedgerStorage: LedgerStorage, @unchecked Sendable {
 private struct PostgresLedgerWriteTransaction: LedgerWriteTransaction {
     let connection: PostgresConnection
 
+    var database: LedgerDatabase { .postgres(connection) }
+
     func transfers(ids: [LedgerID]) throws -> [StoredTransfer] {
         guard !ids.isEmpty else { return [] }
         let rows = try connection.executePrepared(

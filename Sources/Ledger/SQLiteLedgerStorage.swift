@@ -30,7 +30,7 @@ final class SQLiteLedgerStorage: LedgerStorage, @unchecked Sendable {
         writeLock.lock()
         defer { writeLock.unlock() }
         do {
-            return try writer.transaction { try body(SQLiteLedgerWriteTransaction(statements: writeStatements)) }
+            return try writer.transaction { try body(SQLiteLedgerWriteTransaction(statements: writeStatements, connection: writer)) }
         } catch let error as SQLiteError {
             throw error.isBusy ? LedgerStorageError.retryable(error.description) : LedgerStorageError.failed(error.description)
         }
@@ -185,6 +185,9 @@ private final class SQLiteLedgerStatements {
 
 private struct SQLiteLedgerWriteTransaction: LedgerWriteTransaction {
     let statements: SQLiteLedgerStatements
+    let connection: SQLiteConnection
+
+    var database: LedgerDatabase { .sqlite(connection) }
 
     func transfers(ids: [LedgerID]) throws -> [StoredTransfer] {
         // SQLite has one writer at a time (BEGIN IMMEDIATE): rows read here cannot change under us.
