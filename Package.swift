@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(name: "HTTP", dependencies: ["CMicroHTTPD", "TollgateCore"]),
         .target(name: "Fingerprints", dependencies: ["COpenSSL", "CGeoIP", "CXXHash"]),
-        .target(name: "Gateway", dependencies: ["HTTP", "Store", "Risk", "Rules", "Fingerprints", "TollgateCore", "COpenSSL"]),
+        .target(name: "Gateway", dependencies: ["HTTP", "Store", "Ledger", "Risk", "Rules", "Fingerprints", "TollgateCore", "COpenSSL"]),
         .target(
             name: "Batch", dependencies: ["TollgateCore", "Rules", "Risk", "Fingerprints", "CXXHash", "CZlib"],
             // Columns live in classes; their hot loops run on one thread each, so the
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "Rules", "TollgateCore"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "Ledger", "Rules", "TollgateCore"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]

@@ -37,9 +37,25 @@ final class DecisionService: @unchecked Sendable {
 
     // MARK: decide
 
-    func decide(_ body: JSONBody, merchant: Merchant, mode: String, now: Int64) throws(APIError) -> JSONValue {
+    /// A payment's facts scored as of `time`: features read, rules evaluated. Nothing counted yet.
+    struct Assessment {
+        let record: FactRecord
+        let evaluation: Evaluation
+        let fired: [FiredRule]
+        let values: [String: FactValue]
+        let time: Int64
+        let mode: String
+
+        /// `{action, score, rules, ruleset}` as charges and decisions show it.
+        func riskJSON(ruleSet: RuleSet) -> JSONValue {
+            ["action": .string(evaluation.action.rawValue), "score": .integer(evaluation.score),
+             "rules": .array(fired.map { DecisionService.json($0, currencyExponent: record.currencyExponent) }),
+             "ruleset": .string(ruleSet.hash)]
+        }
+    }
+
+    func assess(_ facts: Facts, mode: String) -> Assessment {
         let record = ruleSet.makeRecord()
-        let facts = try Self.facts(from: body, merchant: merchant, now: now, geoIP: geoIP)
         let time = facts.time
         var stored = facts.values
         if let device = stored["device"], case .string(let id) = device {
@@ -52,10 +68,35 @@ final class DecisionService: @unchecked Sendable {
         }
         record.currencyExponent = facts.currencyExponent
         Self.fill(record, from: stored, ruleSet: ruleSet)
-        let counterStore = counters[mode]!
-        counterStore.readFeatures(plan, into: record, at: time)
+        counters[mode]!.readFeatures(plan, into: record, at: time)
         let evaluation = ruleSet.evaluate(record)
-        let fired = ruleSet.explain(evaluation, record: record)
+        metrics.countDecision(evaluation.action.rawValue)
+        return Assessment(record: record, evaluation: evaluation, fired: ruleSet.explain(evaluation, record: record),
+                          values: stored, time: time, mode: mode)
+    }
+
+    /// Counts the assessed payment from now on, with what happened to it ("authorized" or "declined").
+    func learn(_ assessment: Assessment, outcome: String) {
+        if let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index { assessment.record.setString(outcomeSlot, outcome) }
+        counters[assessment.mode]!.recordEvent(plan, from: assessment.record, at: assessment.time)
+    }
+
+    /// A later outcome (refund, chargeback) of an assessed payment's facts.
+    func learnLater(values: [String: FactValue], currencyExponent: Int, outcome: String, mode: String, now: Int64) {
+        let record = ruleSet.makeRecord()
+        record.currencyExponent = currencyExponent
+        Self.fill(record, from: values, ruleSet: ruleSet)
+        if let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index {
+            record.setString(outcomeSlot, outcome)
+            counters[mode]!.recordOutcome(plan, from: record, at: now)
+        }
+    }
+
+    func decide(_ body: JSONBody, merchant: Merchant, mode: String, now: Int64) throws(APIError) -> JSONValue {
+        let facts = try Self.facts(from: body, merchant: merchant, now: now, geoIP: geoIP)
+        let assessment = assess(facts, mode: mode)
+        let (record, evaluation, fired, stored, time) = (assessment.record, assessment.evaluation, assessment.fired, assessment.values, assessment.time)
+        let counterStore = counters[mode]!
         let id = Secrets.token(prefix: "dec_")
         let response: JSONValue = [
             "id": .string(id), "object": "decision", "action": .string(evaluation.action.rawValue), "score": .integer(evaluation.score),
@@ -67,7 +108,6 @@ final class DecisionService: @unchecked Sendable {
             record.setString(outcomeSlot, evaluation.action == .block ? "declined" : "authorized")
         }
         counterStore.recordEvent(plan, from: record, at: time)
-        metrics.countDecision(evaluation.action.rawValue)
         log.append(GatewayStore.StoredDecision(
             id: id, merchantID: merchant.id, mode: mode, created: now, factsJSON: Self.encode(stored, time: time, exponent: facts.currencyExponent),
             responseJSON: response.text, outcome: nil))

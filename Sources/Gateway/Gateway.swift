@@ -1,4 +1,5 @@
 import Fingerprints
+import Ledger
 import Foundation
 import HTTP
 import Risk
@@ -17,6 +18,8 @@ public final class Gateway: @unchecked Sendable {
         public var redisURL: String?
         /// The admin key given by the environment (`TOLLGATE_ADMIN_KEY`); nil: made on first start.
         public var adminKey: String?
+        /// The ledger in the same database (`Ledger.openSQLite(path: databasePath)`).
+        public var ledger: Ledger
         /// AES-256-GCM key of the card vault (32 bytes).
         public var vaultKey: [UInt8]
         /// HMAC key of card fingerprints (at least 32 bytes).
@@ -25,9 +28,10 @@ public final class Gateway: @unchecked Sendable {
         /// Where the JSON log lines go (stderr in `serve`).
         public var log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-        public init(databasePath: String, ruleSet: RuleSet, vaultKey: [UInt8], cardFingerprintKey: [UInt8],
+        public init(databasePath: String, ledger: Ledger, ruleSet: RuleSet, vaultKey: [UInt8], cardFingerprintKey: [UInt8],
                     redisURL: String? = nil, adminKey: String? = nil) {
             self.databasePath = databasePath
+            self.ledger = ledger
             self.ruleSet = ruleSet
             self.vaultKey = vaultKey
             self.cardFingerprintKey = cardFingerprintKey
@@ -49,6 +53,9 @@ public final class Gateway: @unchecked Sendable {
     private let adminKeyHash: String
     private let decisions: DecisionService
     private let paymentMethods: PaymentMethodService
+    private let charges: ChargeService
+    /// Idempotency keys of requests running now ("merchant|mode|key").
+    private let keysInFlight = Mutex<Set<String>>([])
     private let decisionLog: DecisionLog
     /// Key hash → merchant and mode, so a request costs no database read to authenticate.
     private let keyCache = Mutex<[String: (Merchant, String)]>([:])
@@ -97,8 +104,10 @@ public final class Gateway: @unchecked Sendable {
         decisions = DecisionService(ruleSet: configuration.ruleSet, counters: counters, store: store, log: decisionLog,
                                     geoIP: try? GeoIPCountry(), metrics: metrics)
         do {
-            paymentMethods = PaymentMethodService(store: store, vault: try CardVault(key: configuration.vaultKey),
+            let vault = try CardVault(key: configuration.vaultKey)
+            paymentMethods = PaymentMethodService(store: store, vault: vault,
                                                   fingerprinter: try CardFingerprinter(key: configuration.cardFingerprintKey))
+            charges = ChargeService(store: store, accounts: LedgerAccounts(ledger: configuration.ledger), decisions: decisions, vault: vault)
         } catch {
             throw StartError(description: "\(error)")
         }
@@ -156,6 +165,82 @@ public final class Gateway: @unchecked Sendable {
                 return (201, try paymentMethods.create(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
             }
         }
+        router.add("POST", "/v1/charges") { [self] request, _ in
+            idempotent(request) { merchant, mode, record, now throws(APIError) in
+                try charges.create(try JSONBody(request.body), merchant: merchant, mode: mode, idempotency: record, now: now)
+            }
+        }
+        router.add("GET", "/v1/charges/{id}") { [self] request, parameters in
+            respond(request) { (caller: Caller, _: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                let id = parameters["id"]!
+                guard let charge = try? store.withConnection({ try ChargeRows.charge(id: id, merchantID: merchant.id, mode: mode, on: $0) }) else {
+                    throw APIError.notFound("charge", id)
+                }
+                return (200, charge.json)
+            }
+        }
+        router.add("GET", "/v1/charges") { [self] request, _ in
+            respond(request) { (caller: Caller, _: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                let (limit, after) = try Self.page(request)
+                let status = request.query["status"]
+                if let status, !["requires_review", "requires_action", "requires_capture", "succeeded", "declined", "canceled"].contains(status) {
+                    throw APIError.invalid("status", "'status' is not a charge status")
+                }
+                guard let rows = try? store.withConnection({
+                    try ChargeRows.charges(merchantID: merchant.id, mode: mode, status: status, limit: limit + 1, after: after, on: $0)
+                }) else { throw APIError(500, type: "api_error", code: "storage_failed", "the charges could not be read") }
+                return (200, Self.list(rows.prefix(limit).map(\.json), hasMore: rows.count > limit))
+            }
+        }
+        for (action, pattern) in [("capture", "/v1/charges/{id}/capture"), ("cancel", "/v1/charges/{id}/cancel"),
+                                  ("approve", "/v1/charges/{id}/approve"), ("reject", "/v1/charges/{id}/reject")] {
+            router.add("POST", pattern) { [self] request, parameters in
+                idempotent(request) { merchant, mode, record, now throws(APIError) in
+                    let id = parameters["id"]!
+                    switch action {
+                    case "capture":
+                        let body = request.body.isEmpty ? JSONBody(object: [:], path: "") : try JSONBody(request.body)
+                        return try charges.capture(id, body: body, merchant: merchant, mode: mode, idempotency: record, now: now)
+                    case "cancel": return try charges.cancel(id, merchant: merchant, mode: mode, idempotency: record, now: now)
+                    case "approve": return try charges.approve(id, merchant: merchant, mode: mode, idempotency: record, now: now)
+                    default: return try charges.cancel(id, merchant: merchant, mode: mode, idempotency: record, now: now, rejecting: true)
+                    }
+                }
+            }
+        }
+        router.add("POST", "/v1/refunds") { [self] request, _ in
+            idempotent(request) { merchant, mode, record, now throws(APIError) in
+                try charges.refund(try JSONBody(request.body), merchant: merchant, mode: mode, idempotency: record, now: now)
+            }
+        }
+        router.add("GET", "/v1/refunds/{id}") { [self] request, parameters in
+            respond(request) { (caller: Caller, _: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                let id = parameters["id"]!
+                guard let refund = try? store.withConnection({ try ChargeRows.refund(id: id, merchantID: merchant.id, mode: mode, on: $0) }) else {
+                    throw APIError.notFound("refund", id)
+                }
+                return (200, refund.json)
+            }
+        }
+        router.add("GET", "/v1/balance") { [self] request, _ in
+            respond(request) { (caller: Caller, _: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                return (200, try balance(merchant: merchant, mode: mode))
+            }
+        }
+        router.add("GET", "/v1/events") { [self] request, _ in
+            respond(request) { (caller: Caller, _: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                let (limit, after) = try Self.page(request)
+                guard let texts = try? store.withConnection({
+                    try ChargeRows.events(merchantID: merchant.id, mode: mode, limit: limit + 1, after: after, on: $0)
+                }) else { throw APIError(500, type: "api_error", code: "storage_failed", "the events could not be read") }
+                return (200, Self.list(texts.prefix(limit).map { JSONValue.raw($0) }, hasMore: texts.count > limit))
+            }
+        }
         router.add("POST", "/v1/decisions") { [self] request, _ in
             respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
                 guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
@@ -184,6 +269,70 @@ public final class Gateway: @unchecked Sendable {
             }
             let (status, object) = try body(caller, configuration.clock())
             return .json(status, object)
+        } catch {
+            return error.response
+        }
+    }
+
+    static func page(_ request: HTTPRequest) throws(APIError) -> (limit: Int, after: String?) {
+        var limit = 10
+        if let text = request.query["limit"] {
+            guard let value = Int(text), (1...100).contains(value) else { throw APIError.invalid("limit", "'limit' must be 1 to 100") }
+            limit = value
+        }
+        return (limit, request.query["starting_after"])
+    }
+
+    static func list(_ items: [JSONValue], hasMore: Bool) -> JSONValue {
+        ["object": "list", "data": .array(items), "has_more": .bool(hasMore)]
+    }
+
+    /// Available and pending money per currency, from the merchant's ledger accounts.
+    private func balance(merchant: Merchant, mode: String) throws(APIError) -> JSONValue {
+        guard let currencies = try? store.withConnection({ try ChargeRows.currencies(merchantID: merchant.id, mode: mode, on: $0) }) else {
+            throw APIError(500, type: "api_error", code: "storage_failed", "the balance could not be read")
+        }
+        var available: [JSONValue] = [], pending: [JSONValue] = []
+        for currency in currencies {
+            let availableAccount = try? configuration.ledger.account(id: LedgerAccounts.merchantAvailable(merchant.id, mode, currency))
+            let pendingAccount = try? configuration.ledger.account(id: LedgerAccounts.merchantPending(merchant.id, mode, currency))
+            let availableAmount = availableAccount.flatMap { $0 }.map { $0.creditsPosted - $0.debitsPosted } ?? 0
+            let pendingAmount = pendingAccount.flatMap { $0 }.map { $0.creditsPending - $0.debitsPending + $0.creditsPosted - $0.debitsPosted } ?? 0
+            available.append(["amount": .integer(availableAmount), "currency": .string(currency)])
+            pending.append(["amount": .integer(pendingAmount), "currency": .string(currency)])
+        }
+        return ["object": "balance", "available": .array(available), "pending": .array(pending), "livemode": .bool(mode == "live")]
+    }
+
+    /// A merchant's POST with CONTRACT's Idempotency-Key: a stored answer is
+    /// replayed, a reused key with another body is 422, a key still running is
+    /// 409. Handlers that change state save the answer in their own transaction;
+    /// other successful answers are saved right after.
+    private func idempotent(_ request: HTTPRequest,
+                            _ body: (Merchant, String, IdempotencyRecord?, Int64) throws(APIError) -> HTTPResponse) -> HTTPResponse {
+        do throws(APIError) {
+            guard case .merchant(let merchant, let mode) = try authenticate(request) else { throw APIError.merchantOnly }
+            let now = configuration.clock()
+            guard let key = request.header("Idempotency-Key") else { return try body(merchant, mode, nil, now) }
+            guard (1...255).contains(key.count) else {
+                throw APIError(400, code: "idempotency_key_invalid", "an Idempotency-Key has 1 to 255 characters", param: "Idempotency-Key")
+            }
+            let hash = Secrets.sha256Hex(request.method + " " + request.path + "\n" + String(decoding: request.body, as: UTF8.self))
+            let slot = "\(merchant.id)|\(mode)|\(key)"
+            guard keysInFlight.withLock({ $0.insert(slot).inserted }) else {
+                throw APIError(409, type: "idempotency_error", code: "idempotency_key_in_use",
+                               "a request with this Idempotency-Key is still running; retry when it has finished")
+            }
+            defer { _ = keysInFlight.withLock { $0.remove(slot) } }
+            if let stored = try? store.withConnection({ try ChargeRows.idempotency(merchantID: merchant.id, mode: mode, key: key, on: $0) }) {
+                guard stored.hash == hash else {
+                    throw APIError(422, type: "idempotency_error", code: "idempotency_key_reused",
+                                   "this Idempotency-Key was used with a different request", param: "Idempotency-Key")
+                }
+                return HTTPResponse(status: stored.status, headers: [("Content-Type", "application/json"), ("Idempotent-Replayed", "true")],
+                                    body: Array(stored.body.utf8))
+            }
+            return try body(merchant, mode, IdempotencyRecord(merchantID: merchant.id, mode: mode, key: key, requestHash: hash), now)
         } catch {
             return error.response
         }

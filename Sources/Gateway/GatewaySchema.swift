@@ -51,5 +51,60 @@ enum GatewaySchema {
             sealed_number BLOB NOT NULL
         );
         """),
+        Migration(version: 3, sql: """
+        CREATE TABLE charges (
+            id TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL REFERENCES merchants(id),
+            mode TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('requires_review', 'requires_action', 'requires_capture', 'succeeded', 'declined', 'canceled')),
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            amount_captured INTEGER NOT NULL DEFAULT 0 CHECK (amount_captured BETWEEN 0 AND amount),
+            amount_refunded INTEGER NOT NULL DEFAULT 0 CHECK (amount_refunded BETWEEN 0 AND amount_captured),
+            fee INTEGER NOT NULL DEFAULT 0,
+            currency TEXT NOT NULL,
+            payment_method TEXT NOT NULL,
+            customer TEXT,
+            description TEXT,
+            capture_on_approval INTEGER NOT NULL,
+            metadata_json TEXT NOT NULL,
+            risk_json TEXT NOT NULL,
+            failure_code TEXT,
+            failure_message TEXT
+        );
+        CREATE INDEX charges_by_merchant ON charges(merchant_id, mode, created);
+        CREATE TABLE refunds (
+            id TEXT PRIMARY KEY,
+            charge_id TEXT NOT NULL REFERENCES charges(id),
+            merchant_id TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            reason TEXT,
+            status TEXT NOT NULL
+        );
+        CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            data_json TEXT NOT NULL,
+            UNIQUE (object_id, sequence)
+        );
+        CREATE INDEX events_by_merchant ON events(merchant_id, mode, created);
+        CREATE TABLE idempotency_keys (
+            merchant_id TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            PRIMARY KEY (merchant_id, mode, key)
+        );
+        """),
     ]
 }

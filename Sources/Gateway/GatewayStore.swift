@@ -12,6 +12,11 @@ public final class GatewayStore: @unchecked Sendable {
         try connection.migrate(component: "gateway", GatewaySchema.sqlite)
     }
 
+    /// Runs `body` on the gateway's connection (reads of committed rows; small writes).
+    func withConnection<Result>(_ body: (SQLiteConnection) throws -> Result) rethrows -> Result {
+        try locked { try body(connection) }
+    }
+
     private func locked<Result>(_ body: () throws -> Result) rethrows -> Result {
         lock.lock()
         defer { lock.unlock() }

@@ -67,6 +67,33 @@ enum OpenAPIDocument {
                                                "properties": ["number": ["type": "string"], "exp_month": ["type": "integer"],
                                                               "exp_year": ["type": "integer"], "cvc": ["type": "string"]]]]],
                 ok: (201, "the payment method: brand, BIN, last 4, fingerprint, expiry"), errors: [400, 401])],
+            "/v1/charges": [
+                "post": operation(
+                    "Take a payment: risk decision, then authorize (and capture unless capture is false); 402 card_error when declined",
+                    body: ["type": "object", "required": ["amount", "payment_method"], "additionalProperties": false,
+                           "properties": ["amount": ["type": "integer", "minimum": 1], "currency": ["type": "string"],
+                                          "payment_method": ["type": "string"], "capture": ["type": "boolean"],
+                                          "customer": ["type": "string"], "email": ["type": "string"], "ip": ["type": "string"],
+                                          "device": ["type": "object"], "description": ["type": "string"], "metadata": ["type": "object"]]],
+                    ok: (201, "the charge"), errors: [400, 401, 402, 404, 409, 422, 503]),
+                "get": operation("List charges (newest first; status, limit, starting_after)", ok: (200, "a list"), errors: [400, 401]),
+            ],
+            "/v1/charges/{id}": ["get": operation("A charge", ok: (200, "the charge"), errors: [401, 404])],
+            "/v1/charges/{id}/capture": ["post": operation(
+                "Capture an authorized charge, all or part (the rest is released)",
+                body: ["type": "object", "properties": ["amount": ["type": "integer", "minimum": 1]]],
+                ok: (200, "the charge"), errors: [400, 401, 404, 409, 422])],
+            "/v1/charges/{id}/cancel": ["post": operation("Cancel before capture (the hold is released)", ok: (200, "the charge"), errors: [401, 404, 409, 422])],
+            "/v1/charges/{id}/approve": ["post": operation("Approve a charge in review", ok: (200, "the charge"), errors: [401, 404, 409, 422])],
+            "/v1/charges/{id}/reject": ["post": operation("Reject a charge in review (canceled)", ok: (200, "the charge"), errors: [401, 404, 409, 422])],
+            "/v1/refunds": ["post": operation(
+                "Refund a charge, all or part; never more than captured minus refunded",
+                body: ["type": "object", "required": ["charge"], "properties": ["charge": ["type": "string"], "amount": ["type": "integer"],
+                                                                                "reason": ["type": "string", "enum": ["duplicate", "fraudulent", "requested_by_customer"]]]],
+                ok: (201, "the refund"), errors: [400, 401, 404, 409, 422])],
+            "/v1/refunds/{id}": ["get": operation("A refund", ok: (200, "the refund"), errors: [401, 404])],
+            "/v1/balance": ["get": operation("Available and pending money per currency", ok: (200, "the balance"), errors: [401])],
+            "/v1/events": ["get": operation("Events, newest first (limit, starting_after)", ok: (200, "a list of events"), errors: [400, 401])],
             "/v1/decisions": ["post": operation(
                 "Score one transaction with the risk engine; no money moves",
                 body: ["type": "object", "description": "facts of DESIGN's vocabulary: amount (minor units), currency, customer, card, ip, device (an id or browser attributes), metadata, …"],

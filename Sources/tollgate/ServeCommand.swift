@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import HTTP
+import Ledger
 import Rules
 import RulesIO
 
@@ -60,8 +61,15 @@ enum ServeCommand {
             printError("tollgate: error: \(error)")
             return 1
         }
+        let ledger: Ledger
+        do {
+            ledger = try Ledger.openSQLite(path: DataDirectory.databasePath(directory))
+        } catch {
+            printError("tollgate: error: cannot open the ledger in \(directory): \(error)")
+            return 1
+        }
         var configuration = Gateway.Configuration(
-            databasePath: DataDirectory.databasePath(directory), ruleSet: ruleSet, vaultKey: vaultKey, cardFingerprintKey: fingerprintKey,
+            databasePath: DataDirectory.databasePath(directory), ledger: ledger, ruleSet: ruleSet, vaultKey: vaultKey, cardFingerprintKey: fingerprintKey,
             redisURL: options["redis"], adminKey: environment["TOLLGATE_ADMIN_KEY"])
         configuration.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let gateway: Gateway
@@ -96,6 +104,7 @@ enum ServeCommand {
         configuration.log("{\"level\":\"info\",\"message\":\"stopping: finishing requests in flight\"}")
         server.stop(graceSeconds: 10)
         gateway.close()
+        ledger.close()
         configuration.log("{\"level\":\"info\",\"message\":\"stopped\"}")
         return 0
     }

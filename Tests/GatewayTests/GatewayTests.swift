@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Ledger
 import Rules
 import Testing
 @testable import Gateway
@@ -15,6 +16,7 @@ struct GatewayTests {
     rule known_bad_card: block if card_fraud_30d > 0
     rule busy_card:      review if card_tx_1h >= 3
     rule big:            score +40 if amount > 500.00
+    rule very_big:       review if amount > 1000.00
     rule foreign_ip:     score +30 if not is_missing(ip.country) and not is_missing(billing.country) and ip.country != billing.country
     decide:
       review if score >= 60
@@ -25,17 +27,19 @@ struct GatewayTests {
       expect allow
     """
 
-    final class Fixture {
+    final class Fixture: @unchecked Sendable {
         let directory: URL
         let gateway: Gateway
-        var clock: Int64 = 1_800_000_000
+        let ledger: Ledger
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let compiled = RuleCompiler.compile(SourceFile(path: "gateway.rules", text: GatewayTests.rules))
             let ruleSet = try #require(compiled.ruleSet, "\(compiled.diagnostics.map(\.message))")
-            var configuration = Gateway.Configuration(databasePath: directory.appendingPathComponent("tollgate.db").path,
+            let path = directory.appendingPathComponent("tollgate.db").path
+            ledger = try Ledger.openSQLite(path: path)
+            var configuration = Gateway.Configuration(databasePath: path, ledger: ledger,
                                                       ruleSet: ruleSet, vaultKey: Array(repeating: 7, count: 32),
                                                       cardFingerprintKey: Array(repeating: 9, count: 32), adminKey: GatewayTests.adminKey)
             configuration.log = { _ in }
@@ -44,13 +48,26 @@ struct GatewayTests {
 
         deinit {
             gateway.close()
+            ledger.close()
             try? FileManager.default.removeItem(at: directory)
         }
 
-        func call(_ method: String, _ path: String, key: String?, body: String? = nil) -> (status: Int, json: [String: Any]) {
+        func call(_ method: String, _ path: String, key: String?, body: String? = nil,
+                  idempotencyKey: String? = nil) -> (status: Int, json: [String: Any]) {
             var headers: [String: String] = [:]
             if let key { headers["Authorization"] = "Bearer \(key)" }
-            let response = gateway.handle(HTTPRequest(method: method, path: path, headers: headers, body: Array((body ?? "").utf8)))
+            if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
+            // What the server does with a URL: the query apart from the path.
+            var query: [String: String] = [:]
+            var pathOnly = path
+            if let mark = path.firstIndex(of: "?") {
+                pathOnly = String(path[..<mark])
+                for pair in path[path.index(after: mark)...].split(separator: "&") {
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    query[parts[0]] = parts.count > 1 ? parts[1] : ""
+                }
+            }
+            let response = gateway.handle(HTTPRequest(method: method, path: pathOnly, query: query, headers: headers, body: Array((body ?? "").utf8)))
             let json = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
             return (response.status, json)
         }
