@@ -88,14 +88,15 @@ def wrk(path):
     return rps, latency("50"), latency("99"), int(errors.group(1)) if errors else 0
 
 
-def http(nginx_path, decisions_path, half_path):
+def http(nginx_path, decisions_path, half_path, charges_path=None):
     nginx, decisions, half = wrk(nginx_path), wrk(decisions_path), wrk(half_path)
+    charges = wrk(charges_path) if charges_path else None
     print(f"{'what (wrk, 2 threads, same machine)':48} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for name, (rps, p50, p99, errors) in [("nginx, fixed JSON (the ceiling)", nginx),
                                           ("Tollgate POST /v1/decisions, default rules", decisions),
-                                          ("  the same at about half that rate", half)]:
+                                          ("  the same at about half that rate", half)] + (
+                                          [("Tollgate POST /v1/charges, authorize + capture, SQLite", charges)] if charges else []):
         print(f"{name:48} {rps:10,.0f} {p50:8.3f} {p99:8.3f} {errors:8}")
-    print("POST /v1/charges: not built yet (issue 5)")
     print(json.dumps({
         "nginx_rps": round(nginx[0]),
         "decisions_rps": round(decisions[0]),
@@ -103,8 +104,9 @@ def http(nginx_path, decisions_path, half_path):
         "decisions_p99_ms": round(half[2], 3),
         "decisions_p99_ms_at_full_load": round(decisions[2], 3),
         "decisions_half_rate_rps": round(half[0]),
-        "charges_rps": None,
-        "charges_p99_ms": None,
+        "charges_rps": round(charges[0]) if charges else None,
+        "charges_p99_ms": round(charges[2], 3) if charges else None,
+        "charges_non_2xx": charges[3] if charges else None,
     }))
 
 
@@ -201,7 +203,7 @@ if __name__ == "__main__":
     elif sys.argv[1] == "counters":
         counters(*sys.argv[2:4])
     elif sys.argv[1] == "http":
-        http(*sys.argv[2:5])
+        http(*sys.argv[2:6])
     elif sys.argv[1] == "batch":
         batch(*sys.argv[2:6])
     elif sys.argv[1] == "ledger":
