@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "Ledger", "Rules", "TollgateCore"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "Ledger", "Store", "Rules", "TollgateCore"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Store", "TollgateCore"]),
     ]

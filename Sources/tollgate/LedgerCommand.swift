@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Ledger
 import TollgateCore
 
@@ -83,15 +84,25 @@ enum LedgerCommand {
             printError("tollgate: error: cannot read the ledger: \(error)")
             return 1
         }
+        var chargeProblems: [String] = []
+        if options["database"] == nil {
+            do {
+                chargeProblems = try ChargeVerifier.violations(databasePath: DataDirectory.databasePath(options["data"] ?? "data"), ledger: ledger)
+            } catch {
+                printError("tollgate: error: cannot read the charges: \(error)")
+                return 1
+            }
+        }
         for violation in verification.violations { printError("violation: \(violation)") }
+        for problem in chargeProblems { printError("violation: \(problem)") }
         for (code, totals) in verification.totalsByCurrency.sorted(by: { $0.key < $1.key }) {
             print("\(code): debits pending \(totals.debitsPending) posted \(totals.debitsPosted); credits pending \(totals.creditsPending) posted \(totals.creditsPosted)")
         }
-        if verification.holds {
+        if verification.holds && chargeProblems.isEmpty {
             print("ledger ok: \(verification.accountCount) accounts, \(verification.transferCount) transfers, all invariants hold")
             return 0
         }
-        print("ledger has \(verification.violations.count) violation(s)")
+        print("ledger has \(verification.violations.count + chargeProblems.count) violation(s)")
         return 1
     }
 }

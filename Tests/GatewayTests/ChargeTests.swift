@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Ledger
+import Store
 import Testing
 import TollgateCore
 @testable import Gateway
@@ -36,6 +37,8 @@ struct ChargeTests {
         func verifyLedger() throws {
             let verification = try fixture.ledger.verify()
             #expect(verification.violations == [], "ledger invariants")
+            #expect(try ChargeVerifier.violations(databasePath: fixture.directory.appendingPathComponent("tollgate.db").path,
+                                                  ledger: fixture.ledger) == [], "charges match their transfers")
         }
     }
 
@@ -100,6 +103,19 @@ struct ChargeTests {
         #expect(events.compactMap { $0["type"] as? String } == ["charge.refunded", "charge.refunded", "charge.succeeded", "charge.captured", "charge.authorized"])
         #expect(events.compactMap { $0["sequence"] as? Int } == [5, 4, 3, 2, 1], "numbered per object")
         try shop.verifyLedger()
+    }
+
+    @Test func verifyCatchesAChargeThatDisagreesWithItsTransfers() throws {
+        let shop = try Shop()
+        let pm = try shop.card()
+        let id = try #require(shop.charge(#"{"amount": 4000, "payment_method": "\#(pm)"}"#).json["id"] as? String)
+        try shop.verifyLedger()
+        let path = shop.fixture.directory.appendingPathComponent("tollgate.db").path
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("UPDATE charges SET amount_captured = amount_captured - 1 WHERE id = '\(id)'")
+        let problems = try ChargeVerifier.violations(databasePath: path, ledger: shop.fixture.ledger)
+        #expect(problems.count == 1)
+        #expect(problems.first?.contains("3999 captured, the ledger posted 4000") == true, "\(problems)")
     }
 
     @Test func cancelReleasesTheHold() throws {
