@@ -128,13 +128,7 @@ final class DecisionService: @unchecked Sendable {
         guard let (facts, _, exponent) = Self.decode(decision.factsJSON) else {
             throw APIError(500, type: "api_error", code: "stored_decision_unreadable", "the stored decision cannot be read")
         }
-        let record = ruleSet.makeRecord()
-        record.currencyExponent = exponent
-        Self.fill(record, from: facts, ruleSet: ruleSet)
-        if let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index {
-            record.setString(outcomeSlot, outcome)
-            counters[mode]!.recordOutcome(plan, from: record, at: now)
-        }
+        learnLater(values: facts, currencyExponent: exponent, outcome: outcome, mode: mode, now: now)
         do {
             log.flush()
             try store.setOutcome(decisionID: decisionID, outcome: outcome, at: now)
