@@ -3,6 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import Synchronization
+import TollgateCore
 
 /// End-to-end: run the built `tollgate` binary and compare its output and exit codes.
 @Suite("tollgate command line")
@@ -405,4 +407,132 @@ struct ServeCommandTests {
         let again = try CLITests.run(["serve", "--data", directory.path, "--port", "99999"])
         #expect(again.status == 2, "a bad port is a usage error")
     }
+}
+
+/// kill -9 during a load of charges: after a restart every charge that was
+/// answered with success is there, with its ledger transfers, and retrying its
+/// request with the same Idempotency-Key returns the stored answer.
+@Suite("tollgate serve crash")
+struct ServeCrashTests {
+    final class Server: @unchecked Sendable {
+        let process = Process()
+        let address: String
+
+        init(directory: URL, adminKey: String) throws {
+            process.executableURL = CLITests.binary
+            process.arguments = ["serve", "--data", directory.path, "--port", "0", "--rules", "rules/default.rules"]
+            process.currentDirectoryURL = CLITests.packageRoot
+            var environment = ProcessInfo.processInfo.environment
+            environment["TOLLGATE_ADMIN_KEY"] = adminKey
+            environment["TOLLGATE_HTTP_THREADS"] = "8"
+            process.environment = environment
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var printed = ""
+            while !printed.contains("listening on") {
+                let chunk = out.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { break }
+                printed += String(decoding: chunk, as: UTF8.self)
+            }
+            address = String(try #require(printed.split(separator: "\n").first { $0.hasPrefix("listening on ") }).dropFirst("listening on ".count))
+        }
+
+        func call(_ method: String, _ path: String, key: String, body: String?, idempotencyKey: String? = nil) -> (Int, [String: Any]) {
+            var request = URLRequest(url: URL(string: "\(address)\(path)")!)
+            request.httpMethod = method
+            request.timeoutInterval = 10
+            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
+            if let body { request.httpBody = Data(body.utf8) }
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
+            URLSession.shared.dataTask(with: request) { data, response, _ in
+                let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+                result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+                done.signal()
+            }.resume()
+            done.wait()
+            return result
+        }
+
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func everyAcknowledgedChargeSurvivesKill9() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let adminKey = "adm_crash_test_key_0123456789"
+        let first = try Server(directory: directory, adminKey: adminKey)
+        let merchant = first.call("POST", "/v1/merchants", key: adminKey,
+                                  body: #"{"name":"Shop","country":"DE","currency":"EUR","payout_account":{"iban":"DE89370400440532013000"}}"#).1
+        let secret = try #require(merchant["live_secret_key"] as? String)
+        // Live cards, one per charge, so the default rules see ordinary traffic.
+        var methods: [String] = []
+        for index in 0..<40 {
+            let number = Self.luhn("555555\(100_000_000 + index)")
+            let method = first.call("POST", "/v1/payment_methods", key: secret,
+                                    body: #"{"type":"card","card":{"number":"\#(number)","exp_month":12,"exp_year":2035,"cvc":"123"}}"#).1
+            methods.append(try #require(method["id"] as? String, "\(method)"))
+        }
+        let acknowledged = Acknowledged()
+        let allMethods = methods
+        let stop = Atomic<Bool>(false)
+        let killer = Thread {
+            while acknowledged.count < 25 { usleep(1_000) }
+            first.kill9()
+            stop.store(true, ordering: .relaxed)
+        }
+        killer.start()
+        ParallelThreads.run(count: 4) { thread in
+            var index = thread
+            while !stop.load(ordering: .relaxed) && index < allMethods.count {
+                let key = "crash-\(index)"
+                let body = #"{"amount": \#(1_000 + index), "currency": "EUR", "payment_method": "\#(allMethods[index])"}"#
+                let (status, json) = first.call("POST", "/v1/charges", key: secret, body: body, idempotencyKey: key)
+                if status == 201, let id = json["id"] as? String { acknowledged.add(key: key, body: body, chargeID: id) }
+                index += 4
+            }
+        }
+        while !stop.load(ordering: .relaxed) { usleep(1_000) }
+        let survivors = acknowledged.all
+        #expect(survivors.count >= 25)
+        let second = try Server(directory: directory, adminKey: adminKey)
+        defer { second.kill9() }
+        for (key, body, chargeID) in survivors {
+            let stored = second.call("GET", "/v1/charges/\(chargeID)", key: secret, body: nil)
+            #expect(stored.0 == 200, "\(chargeID) lost after kill -9")
+            #expect(stored.1["status"] as? String == "succeeded")
+            let retried = second.call("POST", "/v1/charges", key: secret, body: body, idempotencyKey: key)
+            #expect(retried.0 == 201 && retried.1["id"] as? String == chargeID, "retry of \(key) must return the stored answer")
+        }
+        second.kill9()
+        let verify = try CLITests.run(["ledger", "verify", "--data", directory.path])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    static func luhn(_ prefix: String) -> String {
+        let digits = prefix.compactMap { $0.wholeNumberValue }
+        for check in 0...9 {
+            let sum = (digits + [check]).reversed().enumerated().reduce(0) { total, pair in
+                var digit = pair.element
+                if pair.offset % 2 == 1 { digit *= 2; if digit > 9 { digit -= 9 } }
+                return total + digit
+            }
+            if sum % 10 == 0 { return prefix + String(check) }
+        }
+        return prefix
+    }
+}
+
+final class Acknowledged: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(key: String, body: String, chargeID: String)] = []
+    func add(key: String, body: String, chargeID: String) { lock.withLock { entries.append((key, body, chargeID)) } }
+    var count: Int { lock.withLock { entries.count } }
+    var all: [(key: String, body: String, chargeID: String)] { lock.withLock { entries } }
 }
