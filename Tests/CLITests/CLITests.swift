@@ -374,19 +374,7 @@ struct ServeCommandTests {
         let adminKey = try #require(printed.components(separatedBy: .whitespacesAndNewlines).first { $0.hasPrefix("adm_") })
         let address = try #require(printed.split(separator: "\n").first { $0.hasPrefix("listening on ") }).dropFirst("listening on ".count)
         func call(_ method: String, _ path: String, key: String?, body: String?) throws -> (Int, [String: Any]) {
-            var request = URLRequest(url: URL(string: "\(address)\(path)")!)
-            request.httpMethod = method
-            if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-            if let body { request.httpBody = Data(body.utf8) }
-            let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
-            URLSession.shared.dataTask(with: request) { data, response, _ in
-                let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-                result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
-                done.signal()
-            }.resume()
-            done.wait()
-            return result
+            HTTPCall.send(method, "\(address)\(path)", key: key, body: body)
         }
         #expect(try call("GET", "/healthz", key: nil, body: nil).0 == 200)
         let merchant = try call("POST", "/v1/merchants", key: adminKey,
@@ -440,21 +428,7 @@ struct ServeCrashTests {
         }
 
         func call(_ method: String, _ path: String, key: String, body: String?, idempotencyKey: String? = nil) -> (Int, [String: Any]) {
-            var request = URLRequest(url: URL(string: "\(address)\(path)")!)
-            request.httpMethod = method
-            request.timeoutInterval = 10
-            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-            if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
-            if let body { request.httpBody = Data(body.utf8) }
-            let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
-            URLSession.shared.dataTask(with: request) { data, response, _ in
-                let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-                result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
-                done.signal()
-            }.resume()
-            done.wait()
-            return result
+            HTTPCall.send(method, "\(address)\(path)", key: key, body: body, idempotencyKey: idempotencyKey)
         }
 
         func kill9() {
@@ -535,4 +509,25 @@ final class Acknowledged: @unchecked Sendable {
     func add(key: String, body: String, chargeID: String) { lock.withLock { entries.append((key, body, chargeID)) } }
     var count: Int { lock.withLock { entries.count } }
     var all: [(key: String, body: String, chargeID: String)] { lock.withLock { entries } }
+}
+
+/// One HTTP request to a `tollgate serve` under test: status and JSON body (status 0 when the server is gone).
+enum HTTPCall {
+    static func send(_ method: String, _ url: String, key: String?, body: String?, idempotencyKey: String? = nil) -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
+        if let body { request.httpBody = Data(body.utf8) }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+            done.signal()
+        }.resume()
+        done.wait()
+        return result
+    }
 }
