@@ -169,6 +169,19 @@ enum ChargeRows {
         try insert.bind(7, sequence)
         try insert.bind(8, event.text)
         _ = try insert.step()
+        // The outbox: a delivery for every endpoint that wants this event, in the same transaction.
+        let deliveries = try connection.prepare("""
+            INSERT INTO webhook_deliveries(event_id, endpoint_id, event_created, next_attempt_ms)
+            SELECT ?, id, ?, ? FROM webhook_endpoints
+            WHERE merchant_id = ? AND mode = ? AND (events = ',*,' OR instr(events, ',' || ? || ',') > 0)
+            """)
+        try deliveries.bind(1, id)
+        try deliveries.bind(2, now)
+        try deliveries.bind(3, now * 1_000)
+        try deliveries.bind(4, merchantID)
+        try deliveries.bind(5, mode)
+        try deliveries.bind(6, type)
+        _ = try deliveries.step()
     }
 
     /// Events newest first, as stored JSON texts.

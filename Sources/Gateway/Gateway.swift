@@ -25,6 +25,10 @@ public final class Gateway: @unchecked Sendable {
         /// HMAC key of card fingerprints (at least 32 bytes).
         public var cardFingerprintKey: [UInt8]
         public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        /// Webhook retries: the first after this many seconds, doubling (tests shorten it).
+        public var webhookRetryBaseSeconds = 10.0
+        /// Deliver webhooks from a background thread (tests may drive `deliverWebhooks()` instead).
+        public var webhookWorker = true
         /// Where the JSON log lines go (stderr in `serve`).
         public var log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
@@ -54,6 +58,7 @@ public final class Gateway: @unchecked Sendable {
     private let decisions: DecisionService
     private let paymentMethods: PaymentMethodService
     private let charges: ChargeService
+    private let webhooks: Webhooks
     /// Idempotency keys of requests running now ("merchant|mode|key").
     private let keysInFlight = Mutex<Set<String>>([])
     private let decisionLog: DecisionLog
@@ -111,11 +116,21 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             throw StartError(description: "\(error)")
         }
+        var webhookSettings = Webhooks.Settings()
+        webhookSettings.retryBaseSeconds = configuration.webhookRetryBaseSeconds
+        webhooks = Webhooks(store: store, settings: webhookSettings, metrics: metrics,
+                            clockMilliseconds: { [clock = configuration.clock] in clock() * 1_000 })
         router = makeRouter()
+        if configuration.webhookWorker { webhooks.start() }
     }
+
+    /// Delivers the webhooks due now (the worker does this every 250 ms); returns the attempts made.
+    @discardableResult
+    public func deliverWebhooks() -> Int { webhooks.deliverDue() }
 
     /// Commits queued decisions (call before exit).
     public func close() {
+        webhooks.stop()
         decisionLog.stop()
     }
 
@@ -239,6 +254,12 @@ public final class Gateway: @unchecked Sendable {
                     try ChargeRows.events(merchantID: merchant.id, mode: mode, limit: limit + 1, after: after, on: $0)
                 }) else { throw APIError(500, type: "api_error", code: "storage_failed", "the events could not be read") }
                 return (200, Self.list(texts.prefix(limit).map { JSONValue.raw($0) }, hasMore: texts.count > limit))
+            }
+        }
+        router.add("POST", "/v1/webhook_endpoints") { [self] request, _ in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                return (201, try webhooks.createEndpoint(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
             }
         }
         router.add("POST", "/v1/decisions") { [self] request, _ in

@@ -15,6 +15,7 @@ public final class GatewayMetrics: Sendable {
         var requests: [String: Int] = [:]          // "route|status"
         var latency: [String: Histogram] = [:]      // route
         var decisions: [String: Int] = [:]          // action
+        var webhooks: [String: Int] = [:]           // result
     }
 
     private let state = Mutex(State())
@@ -30,6 +31,10 @@ public final class GatewayMetrics: Sendable {
             histogram.sum += seconds
             state.latency[route] = histogram
         }
+    }
+
+    func countWebhook(_ result: String) {
+        state.withLock { $0.webhooks[result, default: 0] += 1 }
     }
 
     func countDecision(_ action: String) {
@@ -59,6 +64,11 @@ public final class GatewayMetrics: Sendable {
         lines.append("# TYPE tollgate_decisions_total counter")
         for action in ["allow", "challenge", "review", "block"] {
             lines.append("tollgate_decisions_total{action=\"\(action)\"} \(snapshot.decisions[action] ?? 0)")
+        }
+        lines.append("# HELP tollgate_webhook_deliveries_total Webhook delivery attempts by result.")
+        lines.append("# TYPE tollgate_webhook_deliveries_total counter")
+        for result in ["delivered", "retry", "given_up"] {
+            lines.append("tollgate_webhook_deliveries_total{result=\"\(result)\"} \(snapshot.webhooks[result] ?? 0)")
         }
         for metric in extra {
             lines.append("# HELP \(metric.name) \(metric.help)")

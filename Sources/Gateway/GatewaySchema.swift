@@ -106,5 +106,29 @@ enum GatewaySchema {
             PRIMARY KEY (merchant_id, mode, key)
         );
         """),
+        Migration(version: 4, sql: """
+        CREATE TABLE webhook_endpoints (
+            id TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL REFERENCES merchants(id),
+            mode TEXT NOT NULL,
+            url TEXT NOT NULL,
+            -- ",charge.succeeded,charge.refunded," or ",*,"
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created INTEGER NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            event_id TEXT NOT NULL REFERENCES events(id),
+            endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id),
+            event_created INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ms INTEGER NOT NULL,
+            delivered_ms INTEGER,
+            given_up INTEGER NOT NULL DEFAULT 0,
+            last_status INTEGER,
+            PRIMARY KEY (event_id, endpoint_id)
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_ms) WHERE delivered_ms IS NULL AND given_up = 0;
+        """),
     ]
 }

@@ -94,6 +94,11 @@ enum OpenAPIDocument {
             "/v1/refunds/{id}": ["get": operation("A refund", ok: (200, "the refund"), errors: [401, 404])],
             "/v1/balance": ["get": operation("Available and pending money per currency", ok: (200, "the balance"), errors: [401])],
             "/v1/events": ["get": operation("Events, newest first (limit, starting_after)", ok: (200, "a list of events"), errors: [400, 401])],
+            "/v1/webhook_endpoints": ["post": operation(
+                "Receive events at a URL: signed with Tollgate-Signature (t=…,v1=HMAC-SHA256(secret, \"t.body\")), retried with backoff for 3 days",
+                body: ["type": "object", "required": ["url", "events"], "properties": [
+                    "url": ["type": "string", "format": "uri"], "events": ["type": "array", "items": ["type": "string"]]]],
+                ok: (201, "the endpoint with its signing secret (shown only here)"), errors: [400, 401])],
             "/v1/decisions": ["post": operation(
                 "Score one transaction with the risk engine; no money moves",
                 body: ["type": "object", "description": "facts of DESIGN's vocabulary: amount (minor units), currency, customer, card, ip, device (an id or browser attributes), metadata, …"],

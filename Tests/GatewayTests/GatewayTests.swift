@@ -31,6 +31,15 @@ struct GatewayTests {
         let directory: URL
         let gateway: Gateway
         let ledger: Ledger
+        /// The gateway's clock (epoch seconds), moved by tests.
+        let clock = Clock()
+
+        final class Clock: @unchecked Sendable {
+            private let lock = NSLock()
+            private var seconds: Int64 = 1_800_000_000
+            var now: Int64 { lock.withLock { seconds } }
+            func advance(_ by: Int64) { lock.withLock { seconds += by } }
+        }
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)")
@@ -43,6 +52,8 @@ struct GatewayTests {
                                                       ruleSet: ruleSet, vaultKey: Array(repeating: 7, count: 32),
                                                       cardFingerprintKey: Array(repeating: 9, count: 32), adminKey: GatewayTests.adminKey)
             configuration.log = { _ in }
+            configuration.clock = { [clock] in clock.now }
+            configuration.webhookWorker = false
             gateway = try Gateway(configuration)
         }
 
