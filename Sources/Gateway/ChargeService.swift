@@ -73,7 +73,7 @@ final class ChargeService: @unchecked Sendable {
         facts.values["card.brand"] = .string(method.brand)
         facts.values["merchant"] = .string(merchant.id)
         if let packed = CountryCode.pack(merchant.country) { facts.values["merchant.country"] = .word(packed) }
-        let assessment = decisions.assess(facts, mode: mode)
+        let (assessment, shadow) = decisions.assessForMerchant(facts, merchantID: merchant.id, mode: mode)
         let metadata = JSONValue.object((try? body.child("metadata"))??.object.compactMap { key, value in
             (value as? String).map { (key, JSONValue.string($0)) }
         }.sorted { $0.0 < $1.0 } ?? [])
@@ -81,7 +81,8 @@ final class ChargeService: @unchecked Sendable {
             id: Secrets.token(prefix: "ch_"), merchantID: merchant.id, mode: mode, created: now, status: "requires_capture", amount: amount,
             currency: currencyCode, paymentMethod: method.id, customer: try body.string("customer", maxLength: 200),
             description: description, captureOnApproval: capture, metadataJSON: metadata.text,
-            riskJSON: assessment.riskJSON(ruleSet: decisions.ruleSet).text)
+            riskJSON: (shadow.map { assessment.riskJSON(ruleSet: assessment.ruleSet).setting("shadow", $0.riskJSON(ruleSet: $0.ruleSet)) }
+                       ?? assessment.riskJSON(ruleSet: assessment.ruleSet)).text)
         // What happens: the rules first, then (test mode) the simulated issuer.
         var issuerOutcome = "approve"
         if mode == "test", let pan = try? vault.decrypt(method.sealedNumber, associatedData: method.id) {
@@ -137,7 +138,7 @@ final class ChargeService: @unchecked Sendable {
         } catch {
             throw answer.refusal ?? LedgerAccounts.apiError(error)
         }
-        decisions.learn(assessment, outcome: finalCharge.status == "declined" ? "declined" : "authorized")
+        decisions.learn(assessment, shadow: shadow, outcome: finalCharge.status == "declined" ? "declined" : "authorized")
         if issuerOutcome == "dispute" && finalCharge.status == "succeeded" {
             dispute(finalCharge, values: assessment.values, exponent: assessment.record.currencyExponent, now: now)
         }
@@ -391,6 +392,7 @@ final class ChargeService: @unchecked Sendable {
             try ChargeRows.insertEvent(type: "charge.dispute.created", object: charge.json, objectID: charge.id,
                                        merchantID: charge.merchantID, mode: charge.mode, now: now, on: connection)
         }
-        decisions.learnLater(values: values, currencyExponent: exponent, outcome: "chargeback", mode: charge.mode, now: now)
+        decisions.learnLater(values: values, currencyExponent: exponent, outcome: "chargeback", merchantID: charge.merchantID,
+                             mode: charge.mode, now: now)
     }
 }

@@ -14,9 +14,12 @@ final class DecisionService: @unchecked Sendable {
     static let outcomes: Set<String> = ["authorized", "declined", "refunded", "chargeback", "fraud"]
     static let amountMinorMax: Int64 = 1_000_000_000_000
 
+    /// The server's `--rules` set (merchants without their own file use it).
     let ruleSet: RuleSet
-    let plan: CounterPlan
     let counters: [String: CounterStore]
+    /// Counter plans by rule-set hash: a merchant's new file gets its own plan once.
+    private let plans = Mutex<[String: CounterPlan]>([:])
+    var merchantRules: MerchantRules!
     let store: GatewayStore
     let log: DecisionLog
     let geoIP: GeoIPCountry?
@@ -27,7 +30,6 @@ final class DecisionService: @unchecked Sendable {
     init(ruleSet: RuleSet, counters: [String: CounterStore], store: GatewayStore, log: DecisionLog, geoIP: GeoIPCountry?,
          metrics: GatewayMetrics) {
         self.ruleSet = ruleSet
-        plan = CounterPlan(ruleSet: ruleSet)
         self.counters = counters
         self.store = store
         self.log = log
@@ -37,8 +39,17 @@ final class DecisionService: @unchecked Sendable {
 
     // MARK: decide
 
+    func plan(for set: RuleSet) -> CounterPlan {
+        if let plan = plans.withLock({ $0[set.hash] }) { return plan }
+        let plan = CounterPlan(ruleSet: set)
+        plans.withLock { $0[set.hash] = plan }
+        return plan
+    }
+
     /// A payment's facts scored as of `time`: features read, rules evaluated. Nothing counted yet.
     struct Assessment {
+        let ruleSet: RuleSet
+        let plan: CounterPlan
         let record: FactRecord
         let evaluation: Evaluation
         let fired: [FiredRule]
@@ -54,7 +65,15 @@ final class DecisionService: @unchecked Sendable {
         }
     }
 
-    func assess(_ facts: Facts, mode: String) -> Assessment {
+    /// Scores with the merchant's active set, and its shadow set when it has one.
+    func assessForMerchant(_ facts: Facts, merchantID: String, mode: String) -> (active: Assessment, shadow: Assessment?) {
+        let sets = merchantRules.sets(merchantID: merchantID, mode: mode)
+        let active = assess(facts, mode: mode, ruleSet: sets.active)
+        return (active, sets.shadow.map { assess(facts, mode: mode, ruleSet: $0, countsDecision: false) })
+    }
+
+    func assess(_ facts: Facts, mode: String, ruleSet: RuleSet, countsDecision: Bool = true) -> Assessment {
+        let plan = plan(for: ruleSet)
         let record = ruleSet.makeRecord()
         let time = facts.time
         var stored = facts.values
@@ -70,44 +89,51 @@ final class DecisionService: @unchecked Sendable {
         Self.fill(record, from: stored, ruleSet: ruleSet)
         counters[mode]!.readFeatures(plan, into: record, at: time)
         let evaluation = ruleSet.evaluate(record)
-        metrics.countDecision(evaluation.action.rawValue)
-        return Assessment(record: record, evaluation: evaluation, fired: ruleSet.explain(evaluation, record: record),
-                          values: stored, time: time, mode: mode)
+        if countsDecision { metrics.countDecision(evaluation.action.rawValue) }
+        return Assessment(ruleSet: ruleSet, plan: plan, record: record, evaluation: evaluation,
+                          fired: ruleSet.explain(evaluation, record: record), values: stored, time: time, mode: mode)
     }
 
-    /// Counts the assessed payment from now on, with what happened to it ("authorized" or "declined").
-    func learn(_ assessment: Assessment, outcome: String) {
-        if let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index { assessment.record.setString(outcomeSlot, outcome) }
-        counters[assessment.mode]!.recordEvent(plan, from: assessment.record, at: assessment.time)
+    /// Counts the assessed payment from now on, with what happened to it ("authorized" or "declined"):
+    /// the active set's features, and those of the shadow set that the active set does not have.
+    func learn(_ assessment: Assessment, shadow: Assessment? = nil, outcome: String) {
+        let store = counters[assessment.mode]!
+        if let outcomeSlot = assessment.ruleSet.layout.slot(named: "outcome")?.index { assessment.record.setString(outcomeSlot, outcome) }
+        store.recordEvent(assessment.plan, from: assessment.record, at: assessment.time)
+        guard let shadow else { return }
+        let activeSeeds = Set(assessment.plan.features.map(\.seed))
+        let shadowOnly = shadow.plan.subset { !activeSeeds.contains($0.seed) }
+        guard !shadowOnly.features.isEmpty else { return }
+        if let outcomeSlot = shadow.ruleSet.layout.slot(named: "outcome")?.index { shadow.record.setString(outcomeSlot, outcome) }
+        store.recordEvent(shadowOnly, from: shadow.record, at: shadow.time)
     }
 
-    /// A later outcome (refund, chargeback) of an assessed payment's facts.
-    func learnLater(values: [String: FactValue], currencyExponent: Int, outcome: String, mode: String, now: Int64) {
-        let record = ruleSet.makeRecord()
+    /// A later outcome (refund, chargeback) of a payment's facts, for the merchant's active set.
+    func learnLater(values: [String: FactValue], currencyExponent: Int, outcome: String, merchantID: String, mode: String, now: Int64) {
+        let set = merchantRules.sets(merchantID: merchantID, mode: mode).active
+        let record = set.makeRecord()
         record.currencyExponent = currencyExponent
-        Self.fill(record, from: values, ruleSet: ruleSet)
-        if let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index {
+        Self.fill(record, from: values, ruleSet: set)
+        if let outcomeSlot = set.layout.slot(named: "outcome")?.index {
             record.setString(outcomeSlot, outcome)
-            counters[mode]!.recordOutcome(plan, from: record, at: now)
+            counters[mode]!.recordOutcome(plan(for: set), from: record, at: now)
         }
     }
 
     func decide(_ body: JSONBody, merchant: Merchant, mode: String, now: Int64) throws(APIError) -> JSONValue {
         let facts = try Self.facts(from: body, merchant: merchant, now: now, geoIP: geoIP)
-        let assessment = assess(facts, mode: mode)
+        let (assessment, shadow) = assessForMerchant(facts, merchantID: merchant.id, mode: mode)
         let (record, evaluation, fired, stored, time) = (assessment.record, assessment.evaluation, assessment.fired, assessment.values, assessment.time)
-        let counterStore = counters[mode]!
+        let ruleSet = assessment.ruleSet
         let id = Secrets.token(prefix: "dec_")
         let response: JSONValue = [
             "id": .string(id), "object": "decision", "action": .string(evaluation.action.rawValue), "score": .integer(evaluation.score),
             "rules": .array(fired.map { Self.json($0, currencyExponent: record.currencyExponent) }),
             "ruleset": .string(ruleSet.hash), "created": .integer(now), "livemode": .bool(mode == "live"), "outcome": nil,
+            "shadow": shadow.map { $0.riskJSON(ruleSet: $0.ruleSet) } ?? nil,
         ]
         // The payment counts from now on, with its decision-time outcome.
-        if let outcomeSlot = ruleSet.layout.slot(named: "outcome")?.index {
-            record.setString(outcomeSlot, evaluation.action == .block ? "declined" : "authorized")
-        }
-        counterStore.recordEvent(plan, from: record, at: time)
+        learn(assessment, shadow: shadow, outcome: evaluation.action == .block ? "declined" : "authorized")
         log.append(GatewayStore.StoredDecision(
             id: id, merchantID: merchant.id, mode: mode, created: now, factsJSON: Self.encode(stored, time: time, exponent: facts.currencyExponent),
             responseJSON: response.text, outcome: nil))
@@ -128,7 +154,7 @@ final class DecisionService: @unchecked Sendable {
         guard let (facts, _, exponent) = Self.decode(decision.factsJSON) else {
             throw APIError(500, type: "api_error", code: "stored_decision_unreadable", "the stored decision cannot be read")
         }
-        learnLater(values: facts, currencyExponent: exponent, outcome: outcome, mode: mode, now: now)
+        learnLater(values: facts, currencyExponent: exponent, outcome: outcome, merchantID: merchant.id, mode: mode, now: now)
         do {
             log.flush()
             try store.setOutcome(decisionID: decisionID, outcome: outcome, at: now)

@@ -14,6 +14,8 @@ public final class Gateway: @unchecked Sendable {
         /// The SQLite database file (the ledger's, `DIR/tollgate.db`).
         public var databasePath: String
         public var ruleSet: RuleSet
+        /// The text of `ruleSet`'s file (what `GET /v1/rules` shows a merchant without a file of its own).
+        public var ruleSource = ""
         /// Redis for counters (`redis://…`); nil keeps them in memory.
         public var redisURL: String?
         /// The admin key given by the environment (`TOLLGATE_ADMIN_KEY`); nil: made on first start.
@@ -59,6 +61,7 @@ public final class Gateway: @unchecked Sendable {
     private let paymentMethods: PaymentMethodService
     private let charges: ChargeService
     private let webhooks: Webhooks
+    private let merchantRules: MerchantRules
     /// Idempotency keys of requests running now ("merchant|mode|key").
     private let keysInFlight = Mutex<Set<String>>([])
     private let decisionLog: DecisionLog
@@ -116,6 +119,8 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             throw StartError(description: "\(error)")
         }
+        merchantRules = MerchantRules(store: store, defaultRuleSet: configuration.ruleSet, defaultSource: configuration.ruleSource)
+        decisions.merchantRules = merchantRules
         var webhookSettings = Webhooks.Settings()
         webhookSettings.retryBaseSeconds = configuration.webhookRetryBaseSeconds
         webhooks = Webhooks(store: store, settings: webhookSettings, metrics: metrics,
@@ -254,6 +259,32 @@ public final class Gateway: @unchecked Sendable {
                     try ChargeRows.events(merchantID: merchant.id, mode: mode, limit: limit + 1, after: after, on: $0)
                 }) else { throw APIError(500, type: "api_error", code: "storage_failed", "the events could not be read") }
                 return (200, Self.list(texts.prefix(limit).map { JSONValue.raw($0) }, hasMore: texts.count > limit))
+            }
+        }
+        router.add("GET", "/v1/rules") { [self] request, _ in
+            do throws(APIError) {
+                guard case .merchant(let merchant, let mode) = try authenticate(request) else { throw APIError.merchantOnly }
+                let current = merchantRules.source(merchantID: merchant.id, mode: mode)
+                var response = HTTPResponse.text(200, current.text)
+                response.headers += [("Tollgate-Ruleset-Version", String(current.version)), ("Tollgate-Ruleset-Hash", current.hash)]
+                return response
+            } catch {
+                return error.response
+            }
+        }
+        router.add("PUT", "/v1/rules") { [self] request, _ in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                let shadow: Bool
+                switch request.query["mode"] {
+                case nil, "active": shadow = false
+                case "shadow": shadow = true
+                default: throw APIError.invalid("mode", "'mode' is active or shadow")
+                }
+                guard let text = String(validating: request.body, as: UTF8.self) else {
+                    throw APIError(400, code: "invalid_text", "the rule file is not valid UTF-8")
+                }
+                return (200, try merchantRules.put(text, shadow: shadow, merchantID: merchant.id, mode: mode, now: now))
             }
         }
         router.add("POST", "/v1/webhook_endpoints") { [self] request, _ in

@@ -130,5 +130,17 @@ enum GatewaySchema {
         );
         CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_ms) WHERE delivered_ms IS NULL AND given_up = 0;
         """),
+        Migration(version: 5, sql: """
+        CREATE TABLE merchant_rules (
+            merchant_id TEXT NOT NULL REFERENCES merchants(id),
+            mode TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            shadow INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            source TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            PRIMARY KEY (merchant_id, mode, version)
+        );
+        """),
     ]
 }

@@ -99,6 +99,14 @@ enum OpenAPIDocument {
                 body: ["type": "object", "required": ["url", "events"], "properties": [
                     "url": ["type": "string", "format": "uri"], "events": ["type": "array", "items": ["type": "string"]]]],
                 ok: (201, "the endpoint with its signing secret (shown only here)"), errors: [400, 401])],
+            "/v1/rules": [
+                "get": operation("The merchant's active rule file (text/plain; Tollgate-Ruleset-Version and -Hash headers)",
+                                 ok: (200, "the rule file"), errors: [401]),
+                "put": operation(
+                    "Replace the rule file (text body); live only if it compiles and its tests pass; ?mode=shadow runs it beside the active one without acting",
+                    body: ["type": "string", "contentMediaType": "text/plain"],
+                    ok: (200, "the new version and hash"), errors: [400, 401, 422]),
+            ],
             "/v1/decisions": ["post": operation(
                 "Score one transaction with the risk engine; no money moves",
                 body: ["type": "object", "description": "facts of DESIGN's vocabulary: amount (minor units), currency, customer, card, ip, device (an id or browser attributes), metadata, …"],

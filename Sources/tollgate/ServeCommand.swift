@@ -72,6 +72,7 @@ enum ServeCommand {
             databasePath: DataDirectory.databasePath(directory), ledger: ledger, ruleSet: ruleSet, vaultKey: vaultKey, cardFingerprintKey: fingerprintKey,
             redisURL: options["redis"], adminKey: environment["TOLLGATE_ADMIN_KEY"])
         configuration.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        configuration.ruleSource = (try? String(contentsOfFile: rulesPath, encoding: .utf8)) ?? ""
         let gateway: Gateway
         let server: HTTPServer
         do {

@@ -31,6 +31,8 @@ struct GatewayTests {
         let directory: URL
         let gateway: Gateway
         let ledger: Ledger
+        /// The raw answer of the last `call` (for text bodies and headers).
+        var lastResponse: HTTPResponse?
         /// The gateway's clock (epoch seconds), moved by tests.
         let clock = Clock()
 
@@ -51,6 +53,7 @@ struct GatewayTests {
             var configuration = Gateway.Configuration(databasePath: path, ledger: ledger,
                                                       ruleSet: ruleSet, vaultKey: Array(repeating: 7, count: 32),
                                                       cardFingerprintKey: Array(repeating: 9, count: 32), adminKey: GatewayTests.adminKey)
+            configuration.ruleSource = GatewayTests.rules
             configuration.log = { _ in }
             configuration.clock = { [clock] in clock.now }
             configuration.webhookWorker = false
@@ -79,6 +82,7 @@ struct GatewayTests {
                 }
             }
             let response = gateway.handle(HTTPRequest(method: method, path: pathOnly, query: query, headers: headers, body: Array((body ?? "").utf8)))
+            lastResponse = response
             let json = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
             return (response.status, json)
         }
