@@ -180,9 +180,8 @@ public final class Gateway: @unchecked Sendable {
             }
         }
         router.add("POST", "/v1/payment_methods") { [self] request, _ in
-            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
-                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
-                return (201, try paymentMethods.create(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
+            idempotent(request) { merchant, mode, record, now throws(APIError) in
+                saved(.json(201, try paymentMethods.create(try JSONBody(request.body), merchant: merchant, mode: mode, now: now)), record, now)
             }
         }
         router.add("POST", "/v1/charges") { [self] request, _ in
@@ -288,22 +287,19 @@ public final class Gateway: @unchecked Sendable {
             }
         }
         router.add("POST", "/v1/webhook_endpoints") { [self] request, _ in
-            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
-                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
-                return (201, try webhooks.createEndpoint(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
+            idempotent(request) { merchant, mode, record, now throws(APIError) in
+                saved(.json(201, try webhooks.createEndpoint(try JSONBody(request.body), merchant: merchant, mode: mode, now: now)), record, now)
             }
         }
         router.add("POST", "/v1/decisions") { [self] request, _ in
-            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
-                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
-                return (201, try decisions.decide(try JSONBody(request.body), merchant: merchant, mode: mode, now: now))
+            idempotent(request) { merchant, mode, record, now throws(APIError) in
+                saved(.json(201, try decisions.decide(try JSONBody(request.body), merchant: merchant, mode: mode, now: now)), record, now)
             }
         }
         router.add("POST", "/v1/decisions/{id}/outcome") { [self] request, parameters in
-            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
-                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
-                return (200, try decisions.reportOutcome(try JSONBody(request.body), decisionID: parameters["id"]!,
-                                                         merchant: merchant, mode: mode, now: now))
+            idempotent(request) { merchant, mode, record, now throws(APIError) in
+                saved(.json(200, try decisions.reportOutcome(try JSONBody(request.body), decisionID: parameters["id"]!,
+                                                             merchant: merchant, mode: mode, now: now)), record, now)
             }
         }
         return router
@@ -388,6 +384,18 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             return error.response
         }
+    }
+
+    /// Saves the answer under the request's Idempotency-Key (for endpoints whose
+    /// work is not a ledger submission, right after it; charges save theirs in their transaction).
+    private func saved(_ response: HTTPResponse, _ record: IdempotencyRecord?, _ now: Int64) -> HTTPResponse {
+        guard let record else { return response }
+        do {
+            try store.withConnection { try ChargeRows.insertIdempotency(record, status: response.status, body: response.body, now: now, on: $0) }
+        } catch {
+            configuration.log(JSONValue.object([("level", "error"), ("message", .string("idempotency record not saved: \(error)"))]).text)
+        }
+        return response
     }
 
     func authenticate(_ request: HTTPRequest) throws(APIError) -> Caller {

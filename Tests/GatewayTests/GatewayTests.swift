@@ -230,6 +230,25 @@ struct GatewayTests {
         #expect(live.json["livemode"] as? Bool == true)
     }
 
+    @Test func everyMerchantPostTakesAnIdempotencyKey() throws {
+        let fixture = try Fixture()
+        let merchant = try fixture.createMerchant()
+        let first = fixture.call("POST", "/v1/decisions", key: merchant.test, body: #"{"amount": 100, "card": "k"}"#, idempotencyKey: "d-1")
+        let again = fixture.call("POST", "/v1/decisions", key: merchant.test, body: #"{"amount": 100, "card": "k"}"#, idempotencyKey: "d-1")
+        #expect(first.status == 201 && again.status == 201)
+        #expect(first.json["id"] as? String == again.json["id"] as? String)
+        #expect(fixture.lastResponse?.header("Idempotent-Replayed") == "true")
+        let reused = fixture.call("POST", "/v1/decisions", key: merchant.test, body: #"{"amount": 200, "card": "k"}"#, idempotencyKey: "d-1")
+        #expect(reused.status == 422)
+        let card = #"{"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}"#
+        let pm = fixture.call("POST", "/v1/payment_methods", key: merchant.test, body: card, idempotencyKey: "pm-1")
+        let pmAgain = fixture.call("POST", "/v1/payment_methods", key: merchant.test, body: card, idempotencyKey: "pm-1")
+        #expect(pm.json["id"] as? String == pmAgain.json["id"] as? String, "one payment method, not two")
+        // Errors are not stored: the same key can be retried with a corrected body.
+        #expect(fixture.call("POST", "/v1/decisions", key: merchant.test, body: #"{"amount": -1}"#, idempotencyKey: "d-2").status == 400)
+        #expect(fixture.call("POST", "/v1/decisions", key: merchant.test, body: #"{"amount": -1}"#, idempotencyKey: "d-2").status == 400)
+    }
+
     @Test func deviceAttributesBecomeFingerprints() throws {
         let fixture = try Fixture()
         let merchant = try fixture.createMerchant()
