@@ -51,8 +51,8 @@ public struct BatchScorer {
         progress?.update(phase: "rules", fraction: 0)
         let dependent = plan.features.indices.filter { flags.isDecisionDependent[$0] }
         var result = dependent.isEmpty
-            ? evaluateInParallel(table: table, filler: filler, featureColumns: columns, plan: plan)
-            : evaluateInOrder(table: table, filler: filler, featureColumns: columns, plan: plan,
+            ? evaluateInParallel(table: table, filler: filler)
+            : evaluateInOrder(table: table, filler: filler, plan: plan,
                               onlinePlan: plan.subset { feature in dependent.contains { plan.features[$0].name == feature.name } })
         endPhase("rules")
         result.phaseSeconds = phases
@@ -116,8 +116,7 @@ public struct BatchScorer {
         var featureTexts: [[String]] = []
     }
 
-    private func evaluateInParallel(table: BatchTable, filler: RecordFiller, featureColumns: [ColumnarReplay.Column?],
-                                    plan: CounterPlan) -> ScoreResult {
+    private func evaluateInParallel(table: BatchTable, filler: RecordFiller) -> ScoreResult {
         let rowCount = table.rowCount
         let actions = ResultArray<UInt8>(count: rowCount, initial: 0)
         let scores = ResultArray<Int64>(count: rowCount, initial: 0)
@@ -147,8 +146,7 @@ public struct BatchScorer {
 
     /// Rows one after another, the decision-dependent features in an online
     /// store that sees each decision's outcome (and labels after the delay).
-    private func evaluateInOrder(table: BatchTable, filler: RecordFiller, featureColumns: [ColumnarReplay.Column?],
-                                 plan: CounterPlan, onlinePlan: CounterPlan) -> ScoreResult {
+    private func evaluateInOrder(table: BatchTable, filler: RecordFiller, plan: CounterPlan, onlinePlan: CounterPlan) -> ScoreResult {
         let rowCount = table.rowCount
         var actions = [UInt8](repeating: 0, count: rowCount)
         var scores = [Int64](repeating: 0, count: rowCount)

@@ -26,23 +26,38 @@ final class ChargeService: @unchecked Sendable {
         self.vault = vault
     }
 
-    /// What an attachment found when it re-read the charge.
-    struct Refusal: Error, CustomStringConvertible {
-        let error: APIError
-        var description: String { error.message }
-    }
-
-    /// A state change's answer, decided inside the transaction.
-    final class Answer: @unchecked Sendable {
-        var status = 200
-        var body: JSONValue = nil
-        /// Why the attachment refused (the ledger only passes on its text).
-        var refusal: APIError?
-
-        func refuse(_ error: APIError) -> Refusal {
-            refusal = error
-            return Refusal(error: error)
+    /// One ledger submission whose `rows` run inside its database transaction on
+    /// the writer's connection: they write the state change and return the answer,
+    /// which is saved under the Idempotency-Key in the same transaction; or they
+    /// throw the `APIError` that refuses it, and nothing of it commits.
+    private func commit(_ transfers: [Transfer], idempotency: IdempotencyRecord?, now: Int64,
+                        _ rows: @escaping @Sendable (SQLiteConnection, [TransferResult]) throws -> (Int, JSONValue)) throws(APIError) -> HTTPResponse {
+        final class Outcome: @unchecked Sendable {
+            var answer: (status: Int, body: JSONValue) = (200, nil)
+            var refusal: APIError?
         }
+        let outcome = Outcome()
+        do throws(LedgerError) {
+            _ = try accounts.ledger.createTransfers(transfers) { database, results in
+                guard case .sqlite(let connection) = database else {
+                    outcome.refusal = Self.sqliteOnly
+                    throw Self.sqliteOnly
+                }
+                do {
+                    outcome.answer = try rows(connection, results)
+                } catch let refusal as APIError {
+                    outcome.refusal = refusal  // the ledger passes on only its text
+                    throw refusal
+                }
+                if let idempotency {
+                    try ChargeRows.insertIdempotency(idempotency, status: outcome.answer.status, body: outcome.answer.body.encoded(),
+                                                     now: now, on: connection)
+                }
+            }
+        } catch {
+            throw outcome.refusal ?? LedgerAccounts.apiError(error)
+        }
+        return .json(outcome.answer.status, outcome.answer.body)
     }
 
     // MARK: create
@@ -115,34 +130,21 @@ final class ChargeService: @unchecked Sendable {
         }
         try accounts.ensure(merchantID: merchant.id, mode: mode, currency: currency)
         let finalCharge = charge
-        let answer = Answer()
         let eventType = Self.eventType(for: finalCharge.status)
-        do throws(LedgerError) {
-            _ = try accounts.ledger.createTransfers(transfers) { database, results in
-                guard case .sqlite(let connection) = database else { throw answer.refuse(Self.sqliteOnly) }
-                guard results.allSatisfy({ $0 == .created }) else {
-                    throw answer.refuse(APIError(500, type: "api_error", code: "ledger_rejected", "the ledger refused the charge: \(results)"))
-                }
-                try ChargeRows.insert(finalCharge, on: connection)
-                try ChargeRows.insertEvent(type: eventType, object: finalCharge.json, objectID: finalCharge.id, merchantID: merchant.id,
-                                           mode: mode, now: now, on: connection)
-                if finalCharge.status == "declined" {
-                    answer.status = 402
-                    answer.body = Self.declineError(finalCharge)
-                } else {
-                    answer.status = 201
-                    answer.body = finalCharge.json
-                }
-                if let idempotency { try ChargeRows.insertIdempotency(idempotency, status: answer.status, body: answer.body.encoded(), now: now, on: connection) }
+        let response = try commit(transfers, idempotency: idempotency, now: now) { connection, results in
+            guard results.allSatisfy({ $0 == .created }) else {
+                throw APIError(500, type: "api_error", code: "ledger_rejected", "the ledger refused the charge: \(results)")
             }
-        } catch {
-            throw answer.refusal ?? LedgerAccounts.apiError(error)
+            try ChargeRows.insert(finalCharge, on: connection)
+            try ChargeRows.insertEvent(type: eventType, object: finalCharge.json, objectID: finalCharge.id, merchantID: merchant.id,
+                                       mode: mode, now: now, on: connection)
+            return finalCharge.status == "declined" ? (402, Self.declineError(finalCharge)) : (201, finalCharge.json)
         }
         decisions.learn(assessment, shadow: shadow, outcome: finalCharge.status == "declined" ? "declined" : "authorized")
         if issuerOutcome == "dispute" && finalCharge.status == "succeeded" {
             dispute(finalCharge, values: assessment.values, exponent: assessment.record.currencyExponent, now: now)
         }
-        return .json(answer.status, answer.body)
+        return response
     }
 
     static let issuerMessages = [
@@ -215,32 +217,18 @@ final class ChargeService: @unchecked Sendable {
         }
         let planned = try transfers(current)
         if let currency = Currency(code: current.currency) { try accounts.ensure(merchantID: merchant.id, mode: mode, currency: currency) }
-        let answer = Answer()
-        do throws(LedgerError) {
-            _ = try accounts.ledger.createTransfers(planned) { database, results in
-                guard case .sqlite(let connection) = database else { throw answer.refuse(Self.sqliteOnly) }
-                guard let fresh = try ChargeRows.charge(id: chargeID, merchantID: merchant.id, mode: mode, on: connection) else {
-                    throw answer.refuse(APIError.notFound("charge", chargeID))
-                }
-                let updated: StoredCharge, events: [String]
-                do throws(APIError) {
-                    (updated, events) = try apply(fresh, results)
-                } catch {
-                    throw answer.refuse(error)
-                }
-                try ChargeRows.update(updated, on: connection)
-                for type in events {
-                    try ChargeRows.insertEvent(type: type, object: updated.json, objectID: updated.id, merchantID: merchant.id,
-                                               mode: mode, now: now, on: connection)
-                }
-                answer.status = 200
-                answer.body = updated.json
-                if let idempotency { try ChargeRows.insertIdempotency(idempotency, status: 200, body: answer.body.encoded(), now: now, on: connection) }
+        return try commit(planned, idempotency: idempotency, now: now) { connection, results in
+            guard let fresh = try ChargeRows.charge(id: chargeID, merchantID: merchant.id, mode: mode, on: connection) else {
+                throw APIError.notFound("charge", chargeID)
             }
-        } catch {
-            throw answer.refusal ?? LedgerAccounts.apiError(error)
+            let (updated, events) = try apply(fresh, results)
+            try ChargeRows.update(updated, on: connection)
+            for type in events {
+                try ChargeRows.insertEvent(type: type, object: updated.json, objectID: updated.id, merchantID: merchant.id,
+                                           mode: mode, now: now, on: connection)
+            }
+            return (200, updated.json)
         }
-        return .json(answer.status, answer.body)
     }
 
     static func conflict(_ charge: StoredCharge, _ action: String) -> APIError {
@@ -351,35 +339,26 @@ final class ChargeService: @unchecked Sendable {
                                 debitAccountID: LedgerAccounts.merchantAvailable(merchant.id, mode, charge.currency),
                                 creditAccountID: LedgerAccounts.funding(mode, charge.currency), amount: amount,
                                 currency: Currency(code: charge.currency))
-        let answer = Answer()
-        do throws(LedgerError) {
-            _ = try accounts.ledger.createTransfers([transfer]) { database, results in
-                guard case .sqlite(let connection) = database else { throw answer.refuse(Self.sqliteOnly) }
-                // Re-read: another refund may have committed since the check above.
-                guard var fresh = try ChargeRows.charge(id: chargeID, merchantID: merchant.id, mode: mode, on: connection) else {
-                    throw answer.refuse(APIError.notFound("charge", chargeID, param: "charge"))
-                }
-                guard fresh.amountRefunded + amount <= fresh.amountCaptured else {
-                    throw answer.refuse(APIError(409, code: "refund_exceeds_captured",
-                                                  "only \(fresh.amountCaptured - fresh.amountRefunded) is left to refund", param: "amount"))
-                }
-                guard results == [.created] else {
-                    let code = results.first == .exceedsCredits ? "balance_insufficient" : "ledger_refused"
-                    throw answer.refuse(APIError(409, code: code, "the refund cannot be paid from the merchant's balance: \(results.map(\.rawValue))"))
-                }
-                fresh.amountRefunded += amount
-                try ChargeRows.update(fresh, on: connection)
-                try ChargeRows.insert(refund, on: connection)
-                try ChargeRows.insertEvent(type: "charge.refunded", object: fresh.json, objectID: fresh.id, merchantID: merchant.id,
-                                           mode: mode, now: now, on: connection)
-                answer.status = 201
-                answer.body = refund.json
-                if let idempotency { try ChargeRows.insertIdempotency(idempotency, status: 201, body: answer.body.encoded(), now: now, on: connection) }
+        return try commit([transfer], idempotency: idempotency, now: now) { connection, results in
+            // Re-read: another refund may have committed since the check above.
+            guard var fresh = try ChargeRows.charge(id: chargeID, merchantID: merchant.id, mode: mode, on: connection) else {
+                throw APIError.notFound("charge", chargeID, param: "charge")
             }
-        } catch {
-            throw answer.refusal ?? LedgerAccounts.apiError(error)
+            guard fresh.amountRefunded + amount <= fresh.amountCaptured else {
+                throw APIError(409, code: "refund_exceeds_captured",
+                               "only \(fresh.amountCaptured - fresh.amountRefunded) is left to refund", param: "amount")
+            }
+            guard results == [.created] else {
+                let code = results.first == .exceedsCredits ? "balance_insufficient" : "ledger_refused"
+                throw APIError(409, code: code, "the refund cannot be paid from the merchant's balance: \(results.map(\.rawValue))")
+            }
+            fresh.amountRefunded += amount
+            try ChargeRows.update(fresh, on: connection)
+            try ChargeRows.insert(refund, on: connection)
+            try ChargeRows.insertEvent(type: "charge.refunded", object: fresh.json, objectID: fresh.id, merchantID: merchant.id,
+                                       mode: mode, now: now, on: connection)
+            return (201, refund.json)
         }
-        return .json(answer.status, answer.body)
     }
 
     // MARK: disputes (sandbox)

@@ -143,8 +143,8 @@ public final class Gateway: @unchecked Sendable {
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         let route = router.pattern(for: request) ?? "unmatched"
-        var response = router.handle(request)
-        response.headers.append(("Request-Id", request.requestID))
+        // The server adds the Request-Id header to every answer, its own rejections included.
+        let response = router.handle(request)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         metrics.observe(route: route, status: response.status, seconds: seconds)
         let line: JSONValue = [

@@ -30,14 +30,7 @@ enum Secrets {
         var length: UInt32 = 0
         let bytes = Array(text.utf8)
         precondition(EVP_Digest(bytes, bytes.count, &digest, &length, EVP_sha256(), nil) == 1, "SHA-256 failed")
-        let hex = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in digest {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return KeyMaterial.hex(digest)
     }
 
     /// Equal strings of equal length, compared without an early exit.

@@ -88,7 +88,7 @@ final class Webhooks: @unchecked Sendable {
         var length: UInt32 = 0
         let key = Array(secret.utf8)
         _ = HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &mac, &length)
-        return "t=\(timestamp),v1=\(mac.prefix(Int(length)).map { String(format: "%02x", $0) }.joined())"
+        return "t=\(timestamp),v1=\(KeyMaterial.hex(Array(mac.prefix(Int(length)))))"
     }
 
     // MARK: delivery
