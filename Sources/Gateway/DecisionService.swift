@@ -20,6 +20,7 @@ final class DecisionService: @unchecked Sendable {
     /// Counter plans by rule-set hash: a merchant's new file gets its own plan once.
     private let plans = Mutex<[String: CounterPlan]>([:])
     var merchantRules: MerchantRules!
+    var merchantLists: MerchantLists!
     let store: GatewayStore
     let log: DecisionLog
     let geoIP: GeoIPCountry?
@@ -68,13 +69,16 @@ final class DecisionService: @unchecked Sendable {
     /// Scores with the merchant's active set, and its shadow set when it has one.
     func assessForMerchant(_ facts: Facts, merchantID: String, mode: String) -> (active: Assessment, shadow: Assessment?) {
         let sets = merchantRules.sets(merchantID: merchantID, mode: mode)
-        let active = assess(facts, mode: mode, ruleSet: sets.active)
-        return (active, sets.shadow.map { assess(facts, mode: mode, ruleSet: $0, countsDecision: false) })
+        // Unreadable lists score as empty rather than failing the payment; the read is retried next time.
+        let lists = try? merchantLists.items(merchantID: merchantID, mode: mode)
+        let active = assess(facts, mode: mode, ruleSet: sets.active, lists: lists)
+        return (active, sets.shadow.map { assess(facts, mode: mode, ruleSet: $0, lists: lists, countsDecision: false) })
     }
 
-    func assess(_ facts: Facts, mode: String, ruleSet: RuleSet, countsDecision: Bool = true) -> Assessment {
+    func assess(_ facts: Facts, mode: String, ruleSet: RuleSet, lists: (any RuntimeLists)?, countsDecision: Bool = true) -> Assessment {
         let plan = plan(for: ruleSet)
         let record = ruleSet.makeRecord()
+        record.runtimeLists = lists
         let time = facts.time
         var stored = facts.values
         if let device = stored["device"], case .string(let id) = device {

@@ -62,6 +62,7 @@ public final class Gateway: @unchecked Sendable {
     private let charges: ChargeService
     private let webhooks: Webhooks
     private let merchantRules: MerchantRules
+    private let merchantLists: MerchantLists
     /// Idempotency keys of requests running now ("merchant|mode|key").
     private let keysInFlight = Mutex<Set<String>>([])
     private let decisionLog: DecisionLog
@@ -121,6 +122,8 @@ public final class Gateway: @unchecked Sendable {
         }
         merchantRules = MerchantRules(store: store, defaultRuleSet: configuration.ruleSet, defaultSource: configuration.ruleSource)
         decisions.merchantRules = merchantRules
+        merchantLists = MerchantLists(store: store)
+        decisions.merchantLists = merchantLists
         var webhookSettings = Webhooks.Settings()
         webhookSettings.retryBaseSeconds = configuration.webhookRetryBaseSeconds
         webhooks = Webhooks(store: store, settings: webhookSettings, metrics: metrics,
@@ -284,6 +287,27 @@ public final class Gateway: @unchecked Sendable {
                     throw APIError(400, code: "invalid_text", "the rule file is not valid UTF-8")
                 }
                 return (200, try merchantRules.put(text, shadow: shadow, merchantID: merchant.id, mode: mode, now: now))
+            }
+        }
+        router.add("POST", "/v1/lists/{name}/items") { [self] request, parameters in
+            idempotent(request) { merchant, mode, record, now throws(APIError) in
+                let (status, item) = try merchantLists.add(try JSONBody(request.body), list: parameters["name"]!,
+                                                           merchantID: merchant.id, mode: mode, now: now)
+                return saved(.json(status, item), record, now)
+            }
+        }
+        router.add("DELETE", "/v1/lists/{name}/items/{value}") { [self] request, parameters in
+            respond(request) { (caller: Caller, now: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                return (200, try merchantLists.remove(parameters["value"]!, list: parameters["name"]!,
+                                                      merchantID: merchant.id, mode: mode, now: now))
+            }
+        }
+        router.add("GET", "/v1/lists/{name}") { [self] request, parameters in
+            respond(request) { (caller: Caller, _: Int64) throws(APIError) -> (Int, JSONValue) in
+                guard case .merchant(let merchant, let mode) = caller else { throw APIError.merchantOnly }
+                let (limit, after) = try Self.page(request)
+                return (200, try merchantLists.page(list: parameters["name"]!, merchantID: merchant.id, mode: mode, limit: limit, after: after))
             }
         }
         router.add("POST", "/v1/webhook_endpoints") { [self] request, _ in

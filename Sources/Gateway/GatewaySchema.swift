@@ -142,5 +142,19 @@ enum GatewaySchema {
             PRIMARY KEY (merchant_id, mode, version)
         );
         """),
+        Migration(version: 6, sql: """
+        -- /v1/lists items: present while removed IS NULL; history kept.
+        CREATE TABLE list_items (
+            id TEXT PRIMARY KEY,
+            merchant_id TEXT NOT NULL REFERENCES merchants(id),
+            mode TEXT NOT NULL,
+            list TEXT NOT NULL,
+            value TEXT NOT NULL,
+            added INTEGER NOT NULL,
+            removed INTEGER
+        );
+        CREATE UNIQUE INDEX list_items_present ON list_items(merchant_id, mode, list, value) WHERE removed IS NULL;
+        CREATE INDEX list_items_by_list ON list_items(merchant_id, mode, list, added);
+        """),
     ]
 }

@@ -50,7 +50,7 @@ final class MerchantRules: @unchecked Sendable {
             return rows
         }) ?? []
         for row in stored {
-            guard let set = RuleCompiler.compile(SourceFile(path: "\(merchantID).rules", text: row.source)).ruleSet else { continue }
+            guard let set = RuleCompiler.compile(SourceFile(path: "\(merchantID).rules", text: row.source), lists: .withRuntimeLists).ruleSet else { continue }
             if row.shadow {
                 current.shadow = set
                 current.shadowVersion = row.version
@@ -70,7 +70,7 @@ final class MerchantRules: @unchecked Sendable {
 
     func put(_ text: String, shadow: Bool, merchantID: String, mode: String, now: Int64) throws(APIError) -> JSONValue {
         guard !text.isEmpty else { throw APIError(400, code: "body_missing", "send the rule file as the request body (text)") }
-        let compiled = RuleCompiler.compile(SourceFile(path: "\(merchantID).rules", text: text))
+        let compiled = RuleCompiler.compile(SourceFile(path: "\(merchantID).rules", text: text), lists: .withRuntimeLists)
         guard let candidate = compiled.ruleSet else {
             throw APIError(422, code: "rules_invalid", "the rule file does not compile; nothing changed\n" +
                            compiled.renderedDiagnostics().filter { $0.contains(": error:") }.joined(separator: "\n"))

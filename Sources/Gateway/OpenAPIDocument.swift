@@ -107,6 +107,17 @@ enum OpenAPIDocument {
                     body: ["type": "string", "contentMediaType": "text/plain"],
                     ok: (200, "the new version and hash"), errors: [400, 401, 422]),
             ],
+            "/v1/lists/{name}": ["get": operation(
+                "The list's present items, newest first (limit, starting_after); rules read them as `x in @name`",
+                ok: (200, "a list of list items"), errors: [400, 401])],
+            "/v1/lists/{name}/items": ["post": operation(
+                "Add a value; rules see it from this moment on (201; 200 when it is already present)",
+                body: ["type": "object", "required": ["value"], "additionalProperties": false,
+                       "properties": ["value": ["type": "string", "minLength": 1, "maxLength": 500]]],
+                ok: (201, "the list item"), errors: [400, 401, 409, 422])],
+            "/v1/lists/{name}/items/{value}": ["delete": operation(
+                "Remove a value (URL-encoded); rules stop seeing it from this moment on",
+                ok: (200, "the removed item (deleted: true)"), errors: [400, 401, 404])],
             "/v1/decisions": ["post": operation(
                 "Score one transaction with the risk engine; no money moves",
                 body: ["type": "object", "description": "facts of DESIGN's vocabulary: amount (minor units), currency, customer, card, ip, device (an id or browser attributes), metadata, …"],

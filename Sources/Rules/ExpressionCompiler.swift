@@ -28,6 +28,9 @@ final class ExpressionCompiler {
     var lists: [String: CompiledList] = [:]
     var usedNames: Set<String> = []
     let limits: RuleLimits
+    var listResolution: ListResolution = .declaredOnly
+    /// Undeclared lists read at runtime, each warned about once.
+    private var runtimeOnlyListsWarned: Set<String> = []
     /// An empty record to evaluate constant expressions at compile time.
     private let scratch = FactRecord(layout: RecordLayout())
 
@@ -349,18 +352,26 @@ final class ExpressionCompiler {
 
     private func compileInList(_ valueExpr: Expr, _ name: String, _ listRange: SourceRange, negated: Bool, _ scope: Scope) -> Typed? {
         let valueTyped = compile(valueExpr, scope)
-        guard let list = lists[name] else {
+        let runtime = listResolution == .withRuntimeLists && scope != .filter
+        let declared = lists[name]
+        if declared == nil && !runtime {
             var message = "unknown list '@\(name)'"
             if let close = lists.keys.min(by: { editDistance($0, name) < editDistance($1, name) }), editDistance(close, name) <= 2 {
                 message += "; did you mean '@\(close)'?"
+            } else if listResolution == .withRuntimeLists {
+                message += "; a 'where' filter reads only lists declared in the file"
             }
             error(listRange, message)
             return nil
         }
-        list.used = true
+        declared?.used = true
+        if declared == nil && runtimeOnlyListsWarned.insert(name).inserted {
+            diagnostics.warning(listRange, "list '@\(name)' is not declared in this file; it holds only the items added through /v1/lists/\(name)")
+        }
         guard let value = valueTyped else { return nil }
-        return membership(value, items: list.items, itemRanges: list.itemRanges, listName: "list '\(name)'",
-                          fallbackRange: listRange, negated: negated, range: valueExpr.range.union(listRange))
+        return membership(value, items: declared?.items ?? [], itemRanges: declared?.itemRanges ?? [], listName: "list '\(name)'",
+                          fallbackRange: listRange, negated: negated, range: valueExpr.range.union(listRange),
+                          runtimeList: runtime ? name : nil)
     }
 
     private func compileInValues(_ valueExpr: Expr, _ values: [Expr], negated: Bool, _ scope: Scope) -> Typed? {
@@ -381,7 +392,7 @@ final class ExpressionCompiler {
     }
 
     private func membership(_ value: Typed, items: [String], itemRanges: [SourceRange], listName: String,
-                            fallbackRange: SourceRange, negated: Bool, range: SourceRange) -> Typed? {
+                            fallbackRange: SourceRange, negated: Bool, range: SourceRange, runtimeList: String? = nil) -> Typed? {
         let hit: Truth = negated ? TruthValue.isFalse : TruthValue.isTrue
         let miss: Truth = negated ? TruthValue.isTrue : TruthValue.isFalse
         let code: BoolCode
@@ -389,7 +400,15 @@ final class ExpressionCompiler {
         switch value.type {
         case .string:
             let set = StringSet(items)
-            if let slot = value.slot {
+            if let name = runtimeList {
+                // Not a flat-program leaf: the runtime items are only known per decision.
+                let inner = value.stringCode
+                code = { record in
+                    guard let text = inner(record) else { return TruthValue.missing }
+                    let found = set.contains(text) || record.runtimeLists?.contains(text, inList: name) == true
+                    return found ? hit : miss
+                }
+            } else if let slot = value.slot {
                 predicate = .stringIn(slot: slot, set: set, negated: negated)
                 code = { record in record.present[slot] ? (set.contains(record.strings[slot]) ? hit : miss) : TruthValue.missing }
             } else {
@@ -408,7 +427,13 @@ final class ExpressionCompiler {
             }
             let bitmap = filling
             let inner = value.wordCode
-            if let slot = value.slot {
+            if let name = runtimeList {
+                code = { record in
+                    guard let packed = inner(record) else { return TruthValue.missing }
+                    let found = bitmap.contains(packed) || record.runtimeLists?.contains(CountryCode.unpack(packed), inList: name) == true
+                    return found ? hit : miss
+                }
+            } else if let slot = value.slot {
                 predicate = .countryIn(slot: slot, bitmap: bitmap, negated: negated)
                 code = { record in record.present[slot] ? (bitmap.contains(record.words[slot]) ? hit : miss) : TruthValue.missing }
             } else {
@@ -418,7 +443,8 @@ final class ExpressionCompiler {
             error(range, "'in' looks up strings and country codes, but this is \(value.type.article)")
             return nil
         }
-        return Typed(type: .bool, code: .bool(code), isConstant: value.isConstant, slot: nil, literal: nil,
+        // Runtime items make even a constant value's membership unknown until evaluation.
+        return Typed(type: .bool, code: .bool(code), isConstant: value.isConstant && runtimeList == nil, slot: nil, literal: nil,
                      cost: value.cost + 3, reads: value.reads, predicate: predicate)
     }
 

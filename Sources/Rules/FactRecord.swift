@@ -39,6 +39,8 @@ public final class FactRecord {
     @usableFromInline let strings: UnsafeMutablePointer<String>
     /// The minor-unit exponent of the transaction's currency (USD 2), for money facts.
     public var currencyExponent: Int = 2
+    /// Runtime list items for rule sets compiled `.withRuntimeLists`; nil reads none.
+    public var runtimeLists: (any RuntimeLists)?
 
     public init(layout: RecordLayout) {
         self.layout = layout

@@ -30,9 +30,10 @@ public struct CompileResult: Sendable {
 /// declare lists and features, compile rules/decide/tests, analyze, hash.
 public enum RuleCompiler {
     public static func compile(_ source: SourceFile, limits: RuleLimits = .standard,
-                               listLoader: ListFileLoader? = nil) -> CompileResult {
+                               listLoader: ListFileLoader? = nil, lists: ListResolution = .declaredOnly) -> CompileResult {
         let (syntax, parseDiagnostics) = Parser.parse(source, limits: limits)
         let compiler = ExpressionCompiler(limits: limits)
+        compiler.listResolution = lists
         compiler.diagnostics = parseDiagnostics
         var declarations = Declarations(source: source, compiler: compiler, limits: limits, listLoader: listLoader)
         declarations.declare(syntax.statements)

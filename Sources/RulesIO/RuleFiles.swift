@@ -8,7 +8,7 @@ public enum RuleFiles {
         public let message: String
     }
 
-    public static func compile(path: String) throws(ReadError) -> CompileResult {
+    public static func compile(path: String, lists: ListResolution = .declaredOnly) throws(ReadError) -> CompileResult {
         let bytes = try readBytes(path)
         let folder = (path as NSString).deletingLastPathComponent
         let loader: ListFileLoader = { listPath throws(ListFileError) in
@@ -21,7 +21,7 @@ public enum RuleFiles {
                 throw ListFileError("cannot read list file \"\(listPath)\"")
             }
         }
-        return RuleCompiler.compile(SourceFile(path: path, bytes: bytes), listLoader: loader)
+        return RuleCompiler.compile(SourceFile(path: path, bytes: bytes), listLoader: loader, lists: lists)
     }
 
     /// List files may be far larger than rule files (a million card fingerprints).

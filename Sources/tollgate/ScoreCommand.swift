@@ -83,9 +83,9 @@ enum ScoreCommand {
         }
     }
 
-    static func compile(_ path: String) -> RuleSet? {
+    static func compile(_ path: String, lists: ListResolution = .declaredOnly) -> RuleSet? {
         do {
-            let result = try RuleFiles.compile(path: path)
+            let result = try RuleFiles.compile(path: path, lists: lists)
             for diagnostic in result.renderedDiagnostics() where diagnostic.contains(": error:") { printError(diagnostic) }
             guard let ruleSet = result.ruleSet else {
                 printError("tollgate: error: \(path) does not compile")

@@ -49,7 +49,7 @@ enum ServeCommand {
             return 1
         }
         let rulesPath = options["rules"] ?? "rules/default.rules"
-        guard let ruleSet = ScoreCommand.compile(rulesPath) else { return 1 }
+        guard let ruleSet = ScoreCommand.compile(rulesPath, lists: .withRuntimeLists) else { return 1 }
         let environment = ProcessInfo.processInfo.environment
         let vaultKey: [UInt8], fingerprintKey: [UInt8]
         do {

@@ -13,7 +13,10 @@ struct GatewayTests {
     static let rules = """
     let card_fraud_30d = count(payments by card over 30d where outcome in ["fraud", "chargeback"])
     let card_tx_1h     = count(payments by card over 1h)
+    # Filled through /v1/lists/blocked_cards/items.
+    list blocked_cards = ["cf_none"]
     rule known_bad_card: block if card_fraud_30d > 0
+    rule blocked_card:   block if card in @blocked_cards
     rule busy_card:      review if card_tx_1h >= 3
     rule big:            score +40 if amount > 500.00
     rule very_big:       review if amount > 1000.00
@@ -46,7 +49,7 @@ struct GatewayTests {
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let compiled = RuleCompiler.compile(SourceFile(path: "gateway.rules", text: GatewayTests.rules))
+            let compiled = RuleCompiler.compile(SourceFile(path: "gateway.rules", text: GatewayTests.rules), lists: .withRuntimeLists)
             let ruleSet = try #require(compiled.ruleSet, "\(compiled.diagnostics.map(\.message))")
             let path = directory.appendingPathComponent("tollgate.db").path
             ledger = try Ledger.openSQLite(path: path)
