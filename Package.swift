@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "TollgateCore"]),
-        .testTarget(name: "CLITests", dependencies: ["TollgateCore"]),
+        .testTarget(name: "CLITests", dependencies: ["Store", "TollgateCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Rules", "TollgateCore"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints"]),

@@ -62,13 +62,13 @@ enum ChargeRows {
         customer, description, capture_on_approval, metadata_json, risk_json, failure_code, failure_message
         """
 
-    static func insert(_ charge: StoredCharge, on connection: SQLiteConnection) throws {
+    static func insert(_ charge: StoredCharge, on connection: any SQLConnection) throws {
         let insert = try connection.prepare("INSERT INTO charges(\(chargeColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try bind(charge, to: insert)
         _ = try insert.step()
     }
 
-    static func update(_ charge: StoredCharge, on connection: SQLiteConnection) throws {
+    static func update(_ charge: StoredCharge, on connection: any SQLConnection) throws {
         let update = try connection.prepare("""
             UPDATE charges SET status = ?, amount_captured = ?, amount_refunded = ?, fee = ?, failure_code = ?, failure_message = ? WHERE id = ?
             """)
@@ -82,7 +82,7 @@ enum ChargeRows {
         _ = try update.step()
     }
 
-    static func charge(id: String, merchantID: String, mode: String, on connection: SQLiteConnection) throws -> StoredCharge? {
+    static func charge(id: String, merchantID: String, mode: String, on connection: any SQLConnection) throws -> StoredCharge? {
         let select = try connection.prepare("SELECT \(chargeColumns) FROM charges WHERE id = ? AND merchant_id = ? AND mode = ?")
         try select.bind(1, id)
         try select.bind(2, merchantID)
@@ -92,7 +92,7 @@ enum ChargeRows {
 
     /// Newest first; `after` is the id of the last charge of the previous page.
     static func charges(merchantID: String, mode: String, status: String?, limit: Int, after: String?,
-                        on connection: SQLiteConnection) throws -> [StoredCharge] {
+                        on connection: any SQLConnection) throws -> [StoredCharge] {
         var sql = "SELECT \(chargeColumns) FROM charges WHERE merchant_id = ? AND mode = ?"
         if status != nil { sql += " AND status = ?" }
         if after != nil {
@@ -119,7 +119,7 @@ enum ChargeRows {
         return charges
     }
 
-    static func insert(_ refund: StoredRefund, on connection: SQLiteConnection) throws {
+    static func insert(_ refund: StoredRefund, on connection: any SQLConnection) throws {
         let insert = try connection.prepare("""
             INSERT INTO refunds(id, charge_id, merchant_id, mode, created, amount, reason, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -134,7 +134,7 @@ enum ChargeRows {
         _ = try insert.step()
     }
 
-    static func refund(id: String, merchantID: String, mode: String, on connection: SQLiteConnection) throws -> StoredRefund? {
+    static func refund(id: String, merchantID: String, mode: String, on connection: any SQLConnection) throws -> StoredRefund? {
         let select = try connection.prepare("""
             SELECT id, charge_id, merchant_id, mode, created, amount, reason, status FROM refunds WHERE id = ? AND merchant_id = ? AND mode = ?
             """)
@@ -149,7 +149,7 @@ enum ChargeRows {
 
     /// An event for a state change, numbered per object so receivers can order them.
     static func insertEvent(type: String, object: JSONValue, objectID: String, merchantID: String, mode: String, now: Int64,
-                            on connection: SQLiteConnection) throws {
+                            on connection: any SQLConnection) throws {
         let next = try connection.prepare("SELECT COALESCE(MAX(sequence), 0) + 1 FROM events WHERE object_id = ?")
         try next.bind(1, objectID)
         _ = try next.step()
@@ -172,23 +172,24 @@ enum ChargeRows {
         // The outbox: a delivery for every endpoint that wants this event, in the same transaction.
         let deliveries = try connection.prepare("""
             INSERT INTO webhook_deliveries(event_id, endpoint_id, event_created, next_attempt_ms)
-            SELECT ?, id, ?, ? FROM webhook_endpoints
-            WHERE merchant_id = ? AND mode = ? AND (events = ',*,' OR instr(events, ',' || ? || ',') > 0)
+            SELECT ?, id, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM webhook_endpoints
+            WHERE merchant_id = ? AND mode = ? AND (events = ',*,' OR \(connection.dialect.position)(events, ?) > 0)
             """)
         try deliveries.bind(1, id)
         try deliveries.bind(2, now)
         try deliveries.bind(3, now * 1_000)
         try deliveries.bind(4, merchantID)
         try deliveries.bind(5, mode)
-        try deliveries.bind(6, type)
+        try deliveries.bind(6, "," + type + ",")
         _ = try deliveries.step()
     }
 
     /// Events newest first, as stored JSON texts.
-    static func events(merchantID: String, mode: String, limit: Int, after: String?, on connection: SQLiteConnection) throws -> [String] {
+    static func events(merchantID: String, mode: String, limit: Int, after: String?, on connection: any SQLConnection) throws -> [String] {
         var sql = "SELECT data_json FROM events WHERE merchant_id = ? AND mode = ?"
-        if after != nil { sql += " AND rowid < (SELECT rowid FROM events WHERE id = ? AND merchant_id = ?)" }
-        sql += " ORDER BY rowid DESC LIMIT ?"
+        let order = connection.dialect.insertionOrder
+        if after != nil { sql += " AND \(order) < (SELECT \(order) FROM events WHERE id = ? AND merchant_id = ?)" }
+        sql += " ORDER BY \(order) DESC LIMIT ?"
         let select = try connection.prepare(sql)
         try select.bind(1, merchantID)
         try select.bind(2, mode)
@@ -204,7 +205,7 @@ enum ChargeRows {
         return texts
     }
 
-    static func insertIdempotency(_ record: IdempotencyRecord, status: Int, body: [UInt8], now: Int64, on connection: SQLiteConnection) throws {
+    static func insertIdempotency(_ record: IdempotencyRecord, status: Int, body: [UInt8], now: Int64, on connection: any SQLConnection) throws {
         let insert = try connection.prepare("""
             INSERT INTO idempotency_keys(merchant_id, mode, key, request_hash, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
@@ -218,7 +219,7 @@ enum ChargeRows {
         _ = try insert.step()
     }
 
-    static func idempotency(merchantID: String, mode: String, key: String, on connection: SQLiteConnection) throws -> (hash: String, status: Int, body: String)? {
+    static func idempotency(merchantID: String, mode: String, key: String, on connection: any SQLConnection) throws -> (hash: String, status: Int, body: String)? {
         let select = try connection.prepare("SELECT request_hash, status, body FROM idempotency_keys WHERE merchant_id = ? AND mode = ? AND key = ?")
         try select.bind(1, merchantID)
         try select.bind(2, mode)
@@ -228,7 +229,7 @@ enum ChargeRows {
     }
 
     /// Distinct currencies the merchant has charged in (for the balance).
-    static func currencies(merchantID: String, mode: String, on connection: SQLiteConnection) throws -> [String] {
+    static func currencies(merchantID: String, mode: String, on connection: any SQLConnection) throws -> [String] {
         let select = try connection.prepare("SELECT DISTINCT currency FROM charges WHERE merchant_id = ? AND mode = ? ORDER BY currency")
         try select.bind(1, merchantID)
         try select.bind(2, mode)
@@ -237,7 +238,7 @@ enum ChargeRows {
         return currencies
     }
 
-    private static func bind(_ charge: StoredCharge, to statement: SQLiteStatement) throws {
+    private static func bind(_ charge: StoredCharge, to statement: any SQLStatement) throws {
         try statement.bind(1, charge.id)
         try statement.bind(2, charge.merchantID)
         try statement.bind(3, charge.mode)
@@ -258,11 +259,11 @@ enum ChargeRows {
         try bindOptional(statement, 18, charge.failureMessage)
     }
 
-    private static func bindOptional(_ statement: SQLiteStatement, _ index: Int32, _ value: String?) throws {
+    private static func bindOptional(_ statement: any SQLStatement, _ index: Int32, _ value: String?) throws {
         if let value { try statement.bind(index, value) } else { try statement.bindNull(index) }
     }
 
-    private static func read(_ row: SQLiteStatement) -> StoredCharge {
+    private static func read(_ row: any SQLStatement) -> StoredCharge {
         StoredCharge(id: row.text(0) ?? "", merchantID: row.text(1) ?? "", mode: row.text(2) ?? "", created: row.int64(3),
                      status: row.text(4) ?? "", amount: row.int64(5), amountCaptured: row.int64(6), amountRefunded: row.int64(7),
                      fee: row.int64(8), currency: row.text(9) ?? "", paymentMethod: row.text(10) ?? "",

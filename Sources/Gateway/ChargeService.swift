@@ -31,7 +31,7 @@ final class ChargeService: @unchecked Sendable {
     /// which is saved under the Idempotency-Key in the same transaction; or they
     /// throw the `APIError` that refuses it, and nothing of it commits.
     private func commit(_ transfers: [Transfer], idempotency: IdempotencyRecord?, now: Int64,
-                        _ rows: @escaping @Sendable (SQLiteConnection, [TransferResult]) throws -> (Int, JSONValue)) throws(APIError) -> HTTPResponse {
+                        _ rows: @escaping @Sendable (any SQLConnection, [TransferResult]) throws -> (Int, JSONValue)) throws(APIError) -> HTTPResponse {
         final class Outcome: @unchecked Sendable {
             var answer: (status: Int, body: JSONValue) = (200, nil)
             var refusal: APIError?
@@ -39,10 +39,7 @@ final class ChargeService: @unchecked Sendable {
         let outcome = Outcome()
         do throws(LedgerError) {
             _ = try accounts.ledger.createTransfers(transfers) { database, results in
-                guard case .sqlite(let connection) = database else {
-                    outcome.refusal = Self.sqliteOnly
-                    throw Self.sqliteOnly
-                }
+                let connection = database.connection
                 do {
                     outcome.answer = try rows(connection, results)
                 } catch let refusal as APIError {
@@ -170,7 +167,6 @@ final class ChargeService: @unchecked Sendable {
                    "param": nil, "charge": .string(charge.id)]]
     }
 
-    static let sqliteOnly = APIError(500, type: "api_error", code: "unsupported_store", "charges need the SQLite store")
 
     /// Fee at capture: basis points of the amount (rounded down) plus the fixed part, never more than the amount.
     static func fee(_ amount: Int64, merchant: Merchant) -> Int64 {
@@ -367,11 +363,20 @@ final class ChargeService: @unchecked Sendable {
     /// `charge.dispute.created`) and counters learn the `chargeback` outcome.
     private func dispute(_ charge: StoredCharge, values: [String: DecisionService.FactValue], exponent: Int, now: Int64) {
         _ = try? accounts.ledger.createTransfers([]) { database, _ in
-            guard case .sqlite(let connection) = database else { return }
             try ChargeRows.insertEvent(type: "charge.dispute.created", object: charge.json, objectID: charge.id,
-                                       merchantID: charge.merchantID, mode: charge.mode, now: now, on: connection)
+                                       merchantID: charge.merchantID, mode: charge.mode, now: now, on: database.connection)
         }
         decisions.learnLater(values: values, currencyExponent: exponent, outcome: "chargeback", merchantID: charge.merchantID,
                              mode: charge.mode, now: now)
+    }
+}
+
+extension LedgerDatabase {
+    /// The ledger writer's connection, for rows written in its transaction.
+    var connection: any SQLConnection {
+        switch self {
+        case .sqlite(let connection): connection
+        case .postgres(let connection): connection
+        }
     }
 }

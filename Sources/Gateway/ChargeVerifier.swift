@@ -6,9 +6,15 @@ import Store
 /// captured and refunded amounts equal its transfers in the ledger, and its
 /// hold's state matches its status.
 public enum ChargeVerifier {
-    public static func violations(databasePath: String, ledger: Ledger) throws -> [String] {
-        let connection = try SQLiteConnection(path: databasePath)
-        guard (try? connection.scalarText("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'charges'")) != nil else { return [] }
+    public static func violations(database: GatewayDatabase, ledger: Ledger) throws -> [String] {
+        let connection: any SQLConnection
+        switch database {
+        case .sqlite(let path): connection = try SQLiteConnection(path: path)
+        case .postgres(let url): connection = try PostgresConnection(url: url)
+        }
+        let exists = try connection.prepare(connection.dialect.tableExistsSQL)
+        try exists.bind(1, "charges")
+        guard try exists.step() else { return [] }
         var problems: [String] = []
         var refunded: [String: Int64] = [:]
         let refunds = try connection.prepare("SELECT id, charge_id, amount FROM refunds")

@@ -11,8 +11,8 @@ import Synchronization
 /// (`handle`), and served by `HTTPServer` in `tollgate serve`.
 public final class Gateway: @unchecked Sendable {
     public struct Configuration: Sendable {
-        /// The SQLite database file (the ledger's, `DIR/tollgate.db`).
-        public var databasePath: String
+        /// Where the gateway's tables are: the ledger's database (SQLite `DIR/tollgate.db` or PostgreSQL).
+        public var database: GatewayDatabase
         public var ruleSet: RuleSet
         /// The text of `ruleSet`'s file (what `GET /v1/rules` shows a merchant without a file of its own).
         public var ruleSource = ""
@@ -20,7 +20,7 @@ public final class Gateway: @unchecked Sendable {
         public var redisURL: String?
         /// The admin key given by the environment (`TOLLGATE_ADMIN_KEY`); nil: made on first start.
         public var adminKey: String?
-        /// The ledger in the same database (`Ledger.openSQLite(path: databasePath)`).
+        /// The ledger in the same database (`Ledger.openSQLite(path:)` / `openPostgres(url:)`).
         public var ledger: Ledger
         /// AES-256-GCM key of the card vault (32 bytes).
         public var vaultKey: [UInt8]
@@ -34,9 +34,9 @@ public final class Gateway: @unchecked Sendable {
         /// Where the JSON log lines go (stderr in `serve`).
         public var log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-        public init(databasePath: String, ledger: Ledger, ruleSet: RuleSet, vaultKey: [UInt8], cardFingerprintKey: [UInt8],
+        public init(database: GatewayDatabase, ledger: Ledger, ruleSet: RuleSet, vaultKey: [UInt8], cardFingerprintKey: [UInt8],
                     redisURL: String? = nil, adminKey: String? = nil) {
-            self.databasePath = databasePath
+            self.database = database
             self.ledger = ledger
             self.ruleSet = ruleSet
             self.vaultKey = vaultKey
@@ -72,9 +72,9 @@ public final class Gateway: @unchecked Sendable {
     public init(_ configuration: Configuration) throws(StartError) {
         self.configuration = configuration
         do {
-            store = try GatewayStore(path: configuration.databasePath)
+            store = try GatewayStore(configuration.database)
         } catch {
-            throw StartError(description: "cannot open \(configuration.databasePath): \(error)")
+            throw StartError(description: "cannot open \(configuration.database): \(error)")
         }
         do {
             if let given = configuration.adminKey {
@@ -106,9 +106,9 @@ public final class Gateway: @unchecked Sendable {
         }
         do {
             // Its own connection: batch commits never hold up the reads of requests.
-            decisionLog = DecisionLog(store: try GatewayStore(path: configuration.databasePath))
+            decisionLog = DecisionLog(store: try GatewayStore(configuration.database))
         } catch {
-            throw StartError(description: "cannot open \(configuration.databasePath): \(error)")
+            throw StartError(description: "cannot open \(configuration.database): \(error)")
         }
         decisions = DecisionService(ruleSet: configuration.ruleSet, counters: counters, store: store, log: decisionLog,
                                     geoIP: try? GeoIPCountry(), metrics: metrics)

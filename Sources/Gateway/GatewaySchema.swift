@@ -2,6 +2,17 @@ import Store
 
 /// The gateway's tables (component "gateway"), next to the ledger's in the same database.
 enum GatewaySchema {
+    /// The same tables on PostgreSQL, derived so the two cannot drift: 64-bit
+    /// integers (SQLite's INTEGER is 64-bit, PostgreSQL's 32), bytea for blobs,
+    /// and on events an explicit insertion-order column where SQLite has `rowid`.
+    static let postgres: [Migration] = sqlite.map { migration in
+        var sql = migration.sql.replacingOccurrences(of: " INTEGER", with: " BIGINT").replacingOccurrences(of: " BLOB", with: " BYTEA")
+        if migration.version == 3 {
+            sql += "\nALTER TABLE events ADD COLUMN position BIGSERIAL;\nCREATE INDEX events_by_position ON events(merchant_id, mode, position);"
+        }
+        return Migration(version: migration.version, sql: sql)
+    }
+
     static let sqlite: [Migration] = [
         Migration(version: 1, sql: """
         CREATE TABLE gateway_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);

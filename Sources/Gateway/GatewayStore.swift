@@ -1,19 +1,49 @@
 import Foundation
 import Store
 
-/// The gateway's rows in SQLite: settings, merchants, API keys (hashes only),
-/// decisions. One connection, one caller at a time.
-public final class GatewayStore: @unchecked Sendable {
-    private let connection: SQLiteConnection
-    private let lock = NSLock()
+/// Where the gateway's tables live: the SQLite file of the ledger (`DIR/tollgate.db`)
+/// or a PostgreSQL database (`--database URL`), next to the ledger's tables.
+public enum GatewayDatabase: Sendable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
 
-    public init(path: String) throws {
-        connection = try SQLiteConnection(path: path)
-        try connection.migrate(component: "gateway", GatewaySchema.sqlite)
+    /// A new connection with the gateway's schema brought up to date.
+    func connect() throws -> any SQLConnection {
+        switch self {
+        case .sqlite(let path):
+            let connection = try SQLiteConnection(path: path)
+            try connection.migrate(component: "gateway", GatewaySchema.sqlite)
+            return connection
+        case .postgres(let url):
+            let connection = try PostgresConnection(url: url)
+            try connection.migrate(component: "gateway", GatewaySchema.postgres)
+            return connection
+        }
     }
 
+    public var description: String {
+        switch self {
+        case .sqlite(let path): path
+        // Never the URL itself: it may hold a password.
+        case .postgres: "the PostgreSQL database"
+        }
+    }
+}
+
+/// The gateway's rows: settings, merchants, API keys (hashes only), decisions,
+/// charges, lists… One connection, one caller at a time.
+public final class GatewayStore: @unchecked Sendable {
+    private let connection: any SQLConnection
+    private let lock = NSLock()
+
+    public init(_ database: GatewayDatabase) throws {
+        connection = try database.connect()
+    }
+
+    var dialect: SQLDialect { connection.dialect }
+
     /// Runs `body` on the gateway's connection (reads of committed rows; small writes).
-    func withConnection<Result>(_ body: (SQLiteConnection) throws -> Result) rethrows -> Result {
+    func withConnection<Result>(_ body: (any SQLConnection) throws -> Result) rethrows -> Result {
         try locked { try body(connection) }
     }
 
@@ -99,7 +129,7 @@ public final class GatewayStore: @unchecked Sendable {
         }
     }
 
-    private static func merchant(_ row: SQLiteStatement) -> Merchant {
+    private static func merchant(_ row: any SQLStatement) -> Merchant {
         Merchant(id: row.text(0) ?? "", name: row.text(1) ?? "", country: row.text(2) ?? "", currency: row.text(3) ?? "",
                  payoutJSON: row.text(4) ?? "{}", feeBasisPoints: row.int64(5), feeFixedMinor: row.int64(6), created: row.int64(7))
     }

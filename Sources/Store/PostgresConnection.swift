@@ -6,6 +6,8 @@ import CPostgres
 public final class PostgresConnection {
     private let handle: OpaquePointer
     private var preparedNames: Set<String> = []
+    /// Names of the statements `prepare` made, by their SQL text.
+    private var statementNames: [String: String] = [:]
     public let url: String
 
     public init(url: String) throws(PostgresError) {
@@ -52,6 +54,14 @@ public final class PostgresConnection {
             PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
         }
         return try check(result)
+    }
+
+    /// A name for a statement prepared from `sql`, the same each time on this connection.
+    func statementName(for sql: String) -> String {
+        if let name = statementNames[sql] { return name }
+        let name = "sql_\(statementNames.count + 1)"
+        statementNames[sql] = name
+        return name
     }
 
     /// Runs `body` in one transaction at the given isolation level; rolls back when it throws.

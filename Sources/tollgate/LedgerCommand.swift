@@ -85,13 +85,13 @@ enum LedgerCommand {
             return 1
         }
         var chargeProblems: [String] = []
-        if options["database"] == nil {
-            do {
-                chargeProblems = try ChargeVerifier.violations(databasePath: DataDirectory.databasePath(options["data"] ?? "data"), ledger: ledger)
-            } catch {
-                printError("tollgate: error: cannot read the charges: \(error)")
-                return 1
-            }
+        let database: GatewayDatabase = options["database"].map { .postgres(url: $0) }
+            ?? .sqlite(path: DataDirectory.databasePath(options["data"] ?? "data"))
+        do {
+            chargeProblems = try ChargeVerifier.violations(database: database, ledger: ledger)
+        } catch {
+            printError("tollgate: error: cannot read the charges: \(error)")
+            return 1
         }
         for violation in verification.violations { printError("violation: \(violation)") }
         for problem in chargeProblems { printError("violation: \(problem)") }

@@ -5,16 +5,17 @@ import Ledger
 import Rules
 import RulesIO
 
-/// `tollgate serve`: the HTTP API on libmicrohttpd, SQLite under `--data`.
+/// `tollgate serve`: the HTTP API on libmicrohttpd, SQLite under `--data` or PostgreSQL with `--database`.
 enum ServeCommand {
     static let usage = """
     usage: tollgate serve [--data DIR] [--host 127.0.0.1] [--port 8080]
                           [--database URL] [--redis URL] [--rules FILE]
 
-      --data DIR       SQLite files (default ./data: DIR/tollgate.db, shared with the ledger)
+      --data DIR       SQLite files (default ./data: DIR/tollgate.db, shared with the ledger) and key files
+      --database URL   keep the ledger and the API's tables in PostgreSQL (postgres://…) instead of
+                       DIR/tollgate.db; the key files stay in DIR
       --redis URL      keep velocity counters in Redis (redis://host:port[/db]); default: in memory
       --rules FILE     the rule file every merchant starts with (default rules/default.rules)
-      --database URL   PostgreSQL (postgres://…): not available for the API yet; use --data
 
     The card vault's AES-256-GCM key comes from TOLLGATE_VAULT_KEY (64 hex digits) or DIR/vault.key,
     the card fingerprint HMAC key from TOLLGATE_CARD_FINGERPRINT_KEY or DIR/card-fingerprint.key
@@ -37,10 +38,6 @@ enum ServeCommand {
         }
         guard options.positional.isEmpty else { return TollgateCommand.usageError("serve takes no positional arguments") }
         guard let port = UInt16(options["port"] ?? "8080") else { return TollgateCommand.usageError("--port must be 0 to 65535") }
-        if options["database"] != nil {
-            printError("tollgate: error: the API runs on SQLite for now (--data DIR); PostgreSQL serves the ledger only (tollgate ledger --database)")
-            return 1
-        }
         let directory = options["data"] ?? "data"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -61,15 +58,19 @@ enum ServeCommand {
             printError("tollgate: error: \(error)")
             return 1
         }
+        let database: GatewayDatabase = options["database"].map { .postgres(url: $0) } ?? .sqlite(path: DataDirectory.databasePath(directory))
         let ledger: Ledger
         do {
-            ledger = try Ledger.openSQLite(path: DataDirectory.databasePath(directory))
+            switch database {
+            case .sqlite(let path): ledger = try Ledger.openSQLite(path: path)
+            case .postgres(let url): ledger = try Ledger.openPostgres(url: url)
+            }
         } catch {
-            printError("tollgate: error: cannot open the ledger in \(directory): \(error)")
+            printError("tollgate: error: cannot open the ledger in \(database): \(error)")
             return 1
         }
         var configuration = Gateway.Configuration(
-            databasePath: DataDirectory.databasePath(directory), ledger: ledger, ruleSet: ruleSet, vaultKey: vaultKey, cardFingerprintKey: fingerprintKey,
+            database: database, ledger: ledger, ruleSet: ruleSet, vaultKey: vaultKey, cardFingerprintKey: fingerprintKey,
             redisURL: options["redis"], adminKey: environment["TOLLGATE_ADMIN_KEY"])
         configuration.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         configuration.ruleSource = (try? String(contentsOfFile: rulesPath, encoding: .utf8)) ?? ""

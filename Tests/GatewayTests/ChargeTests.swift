@@ -14,9 +14,14 @@ struct ChargeTests {
         let fixture: GatewayTests.Fixture
         let merchant: (id: String, test: String, live: String)
 
-        init() throws {
-            fixture = try GatewayTests.Fixture()
-            merchant = try fixture.createMerchant()
+        init(_ fixture: GatewayTests.Fixture? = nil) throws {
+            self.fixture = try fixture ?? GatewayTests.Fixture()
+            merchant = try self.fixture.createMerchant()
+        }
+
+        /// A shop on the backend, or nil when that backend is not available here.
+        static func on(_ backend: GatewayBackend) throws -> Shop? {
+            try GatewayTests.Fixture.on(backend).map { try Shop($0) }
         }
 
         func card(_ number: String = "4242424242424242") throws -> String {
@@ -37,15 +42,14 @@ struct ChargeTests {
         func verifyLedger() throws {
             let verification = try fixture.ledger.verify()
             #expect(verification.violations == [], "ledger invariants")
-            #expect(try ChargeVerifier.violations(databasePath: fixture.directory.appendingPathComponent("tollgate.db").path,
-                                                  ledger: fixture.ledger) == [], "charges match their transfers")
+            #expect(try ChargeVerifier.violations(database: fixture.database, ledger: fixture.ledger) == [], "charges match their transfers")
         }
     }
 
     static func code(_ json: [String: Any]) -> String? { (json["error"] as? [String: Any])?["code"] as? String }
 
-    @Test func captureNowMovesMoneyToTheMerchantLessTheFee() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func captureNowMovesMoneyToTheMerchantLessTheFee(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card()
         let charge = shop.charge(#"{"amount": 10000, "currency": "EUR", "payment_method": "\#(pm)"}"#)
         #expect(charge.status == 201, "\(charge.json)")
@@ -61,8 +65,8 @@ struct ChargeTests {
         try shop.verifyLedger()
     }
 
-    @Test func authorizeThenCapturePartThenRefund() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func authorizeThenCapturePartThenRefund(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card()
         let charge = shop.charge(#"{"amount": 5000, "payment_method": "\#(pm)", "capture": false}"#)
         #expect(charge.json["status"] as? String == "requires_capture")
@@ -113,13 +117,13 @@ struct ChargeTests {
         let path = shop.fixture.directory.appendingPathComponent("tollgate.db").path
         let connection = try SQLiteConnection(path: path)
         try connection.execute("UPDATE charges SET amount_captured = amount_captured - 1 WHERE id = '\(id)'")
-        let problems = try ChargeVerifier.violations(databasePath: path, ledger: shop.fixture.ledger)
+        let problems = try ChargeVerifier.violations(database: .sqlite(path: path), ledger: shop.fixture.ledger)
         #expect(problems.count == 1)
         #expect(problems.first?.contains("3999 captured, the ledger posted 4000") == true, "\(problems)")
     }
 
-    @Test func cancelReleasesTheHold() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func cancelReleasesTheHold(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card()
         let id = try #require(shop.charge(#"{"amount": 700, "payment_method": "\#(pm)", "capture": false}"#).json["id"] as? String)
         let canceled = shop.post("/v1/charges/\(id)/cancel")
@@ -150,8 +154,8 @@ struct ChargeTests {
         try shop.verifyLedger()
     }
 
-    @Test func theDisputingCardRaisesADisputeAndTeachesTheCounters() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func theDisputingCardRaisesADisputeAndTeachesTheCounters(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card("4000000000000259")
         let charge = shop.charge(#"{"amount": 2000, "payment_method": "\#(pm)"}"#)
         #expect(charge.json["status"] as? String == "succeeded")
@@ -163,8 +167,8 @@ struct ChargeTests {
         #expect(Self.code(again.json) == "risk_blocked")
     }
 
-    @Test func reviewThenApproveOrReject() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func reviewThenApproveOrReject(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card()
         // The test rules send amounts over 1,000.00 to review.
         let body = #"{"amount": 150000, "currency": "EUR", "payment_method": "\#(pm)"}"#
@@ -181,8 +185,8 @@ struct ChargeTests {
         try shop.verifyLedger()
     }
 
-    @Test func idempotencyKeys() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func idempotencyKeys(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card()
         let body = #"{"amount": 1234, "payment_method": "\#(pm)"}"#
         let first = shop.charge(body, key: "order-17")
@@ -209,8 +213,8 @@ struct ChargeTests {
         #expect(shop.charge(body, key: String(repeating: "k", count: 256)).status == 400)
     }
 
-    @Test func anotherMerchantsChargesAre404() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func anotherMerchantsChargesAre404(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card()
         let id = try #require(shop.charge(#"{"amount": 100, "payment_method": "\#(pm)"}"#).json["id"] as? String)
         let other = try shop.fixture.createMerchant("Other")
@@ -240,8 +244,8 @@ struct ChargeTests {
         #expect((shop.get("/v1/charges").json["data"] as? [[String: Any]])?.isEmpty == true, "nothing stored")
     }
 
-    @Test func sixteenClientsCaptureAndRefundTheSameCharges() throws {
-        let shop = try Shop()
+    @Test(arguments: GatewayBackend.allCases) func sixteenClientsCaptureAndRefundTheSameCharges(backend: GatewayBackend) throws {
+        guard let shop = try Shop.on(backend) else { return }
         let pm = try shop.card()
         var ids: [String] = []
         for _ in 0..<6 {

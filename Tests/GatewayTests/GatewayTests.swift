@@ -1,9 +1,32 @@
 import Foundation
 import HTTP
 import Ledger
+import Store
 import Rules
 import Testing
 @testable import Gateway
+
+/// The two databases the gateway runs on. PostgreSQL tests use a fresh schema
+/// of the server `make test` starts; without it they skip (or fail under `make test`).
+enum GatewayBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// A URL for a new, empty schema; nil when there is no test server here.
+    static func freshPostgresURL() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let base = environment["TOLLGATE_TEST_POSTGRES_URL"] else {
+            if environment["TOLLGATE_REQUIRE_SERVERS"] == "1" { Issue.record("TOLLGATE_TEST_POSTGRES_URL is not set") }
+            print("skipping PostgreSQL: TOLLGATE_TEST_POSTGRES_URL is not set (run the tests through `make test`)")
+            return nil
+        }
+        let schema = "g_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PostgresConnection(url: base).execute("CREATE SCHEMA \(schema)")
+        return base + "?options=-csearch_path%3D\(schema)"
+    }
+}
 
 /// The API in-process (no socket): auth, merchants, decisions, outcome
 /// feedback, bad input, the OpenAPI document. Each test has its own database.
@@ -46,14 +69,32 @@ struct GatewayTests {
             func advance(_ by: Int64) { lock.withLock { seconds += by } }
         }
 
-        init() throws {
+        /// The gateway's database: SQLite in `directory`, or a fresh schema of the test PostgreSQL server.
+        let database: GatewayDatabase
+
+        /// A gateway on the backend, or nil when that backend is not available here.
+        static func on(_ backend: GatewayBackend) throws -> Fixture? {
+            switch backend {
+            case .sqlite: return try Fixture()
+            case .postgres: return try GatewayBackend.freshPostgresURL().map { try Fixture(postgresURL: $0) }
+            }
+        }
+
+        /// A gateway on SQLite; `postgresURL` (with its own search_path) puts it on PostgreSQL.
+        init(postgresURL: String? = nil) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let compiled = RuleCompiler.compile(SourceFile(path: "gateway.rules", text: GatewayTests.rules), lists: .withRuntimeLists)
             let ruleSet = try #require(compiled.ruleSet, "\(compiled.diagnostics.map(\.message))")
-            let path = directory.appendingPathComponent("tollgate.db").path
-            ledger = try Ledger.openSQLite(path: path)
-            var configuration = Gateway.Configuration(databasePath: path, ledger: ledger,
+            if let postgresURL {
+                database = .postgres(url: postgresURL)
+                ledger = try Ledger.openPostgres(url: postgresURL)
+            } else {
+                let path = directory.appendingPathComponent("tollgate.db").path
+                database = .sqlite(path: path)
+                ledger = try Ledger.openSQLite(path: path)
+            }
+            var configuration = Gateway.Configuration(database: database, ledger: ledger,
                                                       ruleSet: ruleSet, vaultKey: Array(repeating: 7, count: 32),
                                                       cardFingerprintKey: Array(repeating: 9, count: 32), adminKey: GatewayTests.adminKey)
             configuration.ruleSource = GatewayTests.rules

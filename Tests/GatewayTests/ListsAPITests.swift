@@ -17,8 +17,8 @@ struct ListsAPITests {
       expect block by blocked_customer
     """
 
-    @Test func itemsAreAddedListedAndRemoved() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func itemsAreAddedListedAndRemoved(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         let fixture = shop.fixture
         let added = shop.post("/v1/lists/blocked_emails/items", #"{"value": "mallory@example.com"}"#)
         #expect(added.status == 201, "\(added.json)")
@@ -83,8 +83,8 @@ struct ListsAPITests {
         #expect(rows == "0")
     }
 
-    @Test func rulesSeeItemsFromTheMomentTheyAreAdded() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func rulesSeeItemsFromTheMomentTheyAreAdded(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         let fixture = shop.fixture
         let put = shop.fixture.call("PUT", "/v1/rules", key: shop.merchant.test, body: Self.customerRules)
         #expect(put.status == 200, "\(put.json)")
@@ -117,8 +117,8 @@ struct ListsAPITests {
         #expect(json?["action"] as? String == "review")
     }
 
-    @Test func listItemsBlockChargesUnderTheServersRules() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func listItemsBlockChargesUnderTheServersRules(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         let created = shop.fixture.call("POST", "/v1/payment_methods", key: shop.merchant.test, body: PaymentMethodTests.card("4242424242424242"))
         let pm = try #require(created.json["id"] as? String)
         let fingerprint = try #require((created.json["card"] as? [String: Any])?["fingerprint"] as? String)
@@ -129,8 +129,8 @@ struct ListsAPITests {
         #expect(ChargeTests.code(blocked.json) == "risk_blocked")
     }
 
-    @Test func whereFiltersReadOnlyDeclaredLists() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func whereFiltersReadOnlyDeclaredLists(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         let rules = """
         let risky_tx_1h = count(payments by card over 1h where customer in @undeclared)
         rule r: review if risky_tx_1h > 3

@@ -15,8 +15,8 @@ struct RulesAPITests {
       expect block by over_100
     """
 
-    @Test func aFileGoesLiveOnlyWhenItCompilesAndItsTestsPass() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func aFileGoesLiveOnlyWhenItCompilesAndItsTestsPass(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         let fixture = shop.fixture
         // Before: the server's default file.
         _ = fixture.call("GET", "/v1/rules", key: shop.merchant.test)
@@ -56,8 +56,8 @@ struct RulesAPITests {
         #expect(ChargeTests.code(charge.json) == "risk_blocked")
     }
 
-    @Test func shadowRulesAreReportedButNeverAct() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func shadowRulesAreReportedButNeverAct(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         let fixture = shop.fixture
         let put = fixture.call("PUT", "/v1/rules?mode=shadow", key: shop.merchant.test, body: Self.strict)
         #expect(put.json["mode"] as? String == "shadow")

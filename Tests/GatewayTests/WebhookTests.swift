@@ -46,8 +46,8 @@ struct WebhookTests {
         return String(text.prefix { $0 != " " })
     }
 
-    @Test func signedRetriedAndOnlyWhatWasAskedFor() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func signedRetriedAndOnlyWhatWasAskedFor(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         let receiver = try Receiver()
         defer { receiver.server.stop() }
         let endpoint = shop.post("/v1/webhook_endpoints", #"{"url": "\#(receiver.url)", "events": ["charge.succeeded", "charge.refunded"]}"#)
@@ -90,8 +90,8 @@ struct WebhookTests {
         #expect(metrics.contains("tollgate_webhook_deliveries_total{result=\"retry\"} 1"))
     }
 
-    @Test func unreachableEndpointsAreGivenUpAfterThreeDays() throws {
-        let shop = try ChargeTests.Shop()
+    @Test(arguments: GatewayBackend.allCases) func unreachableEndpointsAreGivenUpAfterThreeDays(backend: GatewayBackend) throws {
+        guard let shop = try ChargeTests.Shop.on(backend) else { return }
         // A port nobody listens on.
         let endpoint = shop.post("/v1/webhook_endpoints", #"{"url": "http://127.0.0.1:9/hook", "events": ["*"]}"#)
         #expect(endpoint.status == 201)

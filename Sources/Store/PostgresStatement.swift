@@ -1,0 +1,126 @@
+/// `SQLStatement` on PostgreSQL: the `?` placeholders become `$1…`, values are
+/// sent as text (blobs as `\x…` hex, bytea's text form), and the statement is
+/// prepared once per connection and SQL text. It runs at the first `step`;
+/// later steps walk its rows.
+public final class PostgresStatement: SQLStatement {
+    private let connection: PostgresConnection
+    private let name: String
+    private let sql: String
+    private var parameters: [String?]
+    private var result: PostgresResult?
+    private var row = -1
+
+    init(connection: PostgresConnection, sql: String) {
+        self.connection = connection
+        let (numbered, count) = PostgresStatement.numberPlaceholders(sql)
+        self.sql = numbered
+        parameters = Array(repeating: nil, count: count)
+        name = connection.statementName(for: numbered)
+    }
+
+    /// `?` → `$1`, `$2`, … outside quoted strings and identifiers.
+    static func numberPlaceholders(_ sql: String) -> (String, Int) {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var count = 0
+        var quote: Character?
+        for character in sql {
+            if let open = quote {
+                if character == open { quote = nil }
+                out.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                out.append(character)
+            } else if character == "?" {
+                count += 1
+                out += "$\(count)"
+            } else {
+                out.append(character)
+            }
+        }
+        return (out, count)
+    }
+
+    private func set(_ index: Int32, _ value: String?) throws(PostgresError) {
+        guard index >= 1, Int(index) <= parameters.count else {
+            throw PostgresError(sqlState: "", message: "parameter \(index) is out of range for \(parameters.count) placeholders")
+        }
+        parameters[Int(index) - 1] = value
+    }
+
+    public func bind(_ index: Int32, _ value: Int64) throws(PostgresError) { try set(index, String(value)) }
+    public func bind(_ index: Int32, _ value: String) throws(PostgresError) { try set(index, value) }
+    public func bind(_ index: Int32, blob: [UInt8]) throws(PostgresError) { try set(index, "\\x" + PostgresStatement.hex(blob)) }
+    public func bindNull(_ index: Int32) throws(PostgresError) { try set(index, nil) }
+
+    @discardableResult
+    public func step() throws(PostgresError) -> Bool {
+        if result == nil {
+            result = try connection.executePrepared(name, sql, parameters)
+            row = -1
+        }
+        row += 1
+        return row < result!.rowCount
+    }
+
+    public func reset() {
+        result = nil
+        row = -1
+        parameters = Array(repeating: nil, count: parameters.count)
+    }
+
+    public func isNull(_ column: Int32) -> Bool { result?.isNull(row, Int(column)) ?? true }
+    public func int64(_ column: Int32) -> Int64 { result?.int64(row, Int(column)) ?? 0 }
+    public func text(_ column: Int32) -> String? { result?.text(row, Int(column)) }
+
+    public func blob(_ column: Int32) -> [UInt8] {
+        guard let text = result?.text(row, Int(column)) else { return [] }
+        let digits = Array(text.utf8)
+        guard digits.count >= 2, digits[0] == UInt8(ascii: "\\"), digits[1] == UInt8(ascii: "x") else { return [] }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((digits.count - 2) / 2)
+        var index = 2
+        while index + 1 < digits.count {
+            bytes.append(PostgresStatement.nibble(digits[index]) << 4 | PostgresStatement.nibble(digits[index + 1]))
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8 {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: 0
+        }
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension PostgresConnection: SQLConnection {
+    public var dialect: SQLDialect { .postgres }
+
+    public func prepare(_ sql: String) throws(PostgresError) -> PostgresStatement {
+        PostgresStatement(connection: self, sql: sql)
+    }
+
+    public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+        try transaction(isolation: "READ COMMITTED", body)
+    }
+
+    public func scalarText(_ sql: String) throws(PostgresError) -> String? {
+        let rows = try execute(sql)
+        return rows.rowCount > 0 ? rows.text(0, 0) : nil
+    }
+}
