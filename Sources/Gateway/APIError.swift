@@ -33,7 +33,9 @@ public struct APIError: Error, Sendable {
     }
 
     static func notFound(_ what: String, _ id: String, param: String = "id") -> APIError {
-        APIError(404, code: "resource_missing", "no such \(what): '\(id)'", param: param)
+        // An id that is a card number by mistake is not echoed.
+        let shown = CardNumber.looksLikeCardNumber(id) ? "(a card number)" : id
+        return APIError(404, code: "resource_missing", "no such \(what): '\(shown)'", param: param)
     }
 
     static let unauthenticated = APIError(401, type: "authentication_error", code: "unauthenticated",

@@ -38,6 +38,16 @@ enum CardNumber {
 
     static func cvcLength(brand: String) -> Int { brand == "amex" ? 4 : 3 }
 
+    /// Text that is probably a card number: 13 to 19 digits (spaces and dashes
+    /// allowed) from a card-issuing prefix (2–6) passing Luhn. Such a value is
+    /// refused anywhere but `card.number`, so a number sent by mistake in a
+    /// fact, a description or metadata never reaches a row or a counter.
+    static func looksLikeCardNumber(_ text: String) -> Bool {
+        guard text.utf8.count >= 13, text.utf8.count <= 40, let digits = digits(text), digits.count >= 13,
+              (2...6).contains(digits[0]) else { return false }
+        return passesLuhn(digits)
+    }
+
     /// CONTRACT's sandbox cards: what the simulated issuer does with each (test keys accept only these).
     static let sandbox: [String: String] = [
         "4242424242424242": "approve",

@@ -41,7 +41,9 @@ struct JSONBody {
 
     func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }
 
-    func string(_ key: String, required: Bool = false, maxLength: Int = stringLengthMax) throws(APIError) -> String? {
+    /// A string field. Unless `cardNumber` says this field is one, a value that
+    /// looks like a card number is refused (without echoing it).
+    func string(_ key: String, required: Bool = false, maxLength: Int = stringLengthMax, cardNumber: Bool = false) throws(APIError) -> String? {
         guard has(key) else {
             if required { throw APIError.missing(param(key)) }
             return nil
@@ -51,6 +53,11 @@ struct JSONBody {
         }
         guard text.count <= maxLength else { throw APIError.invalid(param(key), "'\(param(key))' is longer than \(maxLength) characters") }
         if required && text.isEmpty { throw APIError.invalid(param(key), "'\(param(key))' must not be empty") }
+        if !cardNumber && CardNumber.looksLikeCardNumber(text) {
+            throw APIError(400, code: "card_number_not_allowed",
+                           "'\(param(key))' looks like a card number; card numbers are accepted only in card.number of POST /v1/payment_methods (send the payment method's id or the card's fingerprint)",
+                           param: param(key))
+        }
         return text
     }
 

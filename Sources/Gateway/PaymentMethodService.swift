@@ -17,7 +17,7 @@ struct PaymentMethodService {
         let customer = try body.string("customer", maxLength: 200)
         let card = try body.child("card", required: true)!
         try card.onlyKnown(["number", "exp_month", "exp_year", "cvc"])
-        let number = try card.string("number", required: true, maxLength: 40)!
+        let number = try card.string("number", required: true, maxLength: 40, cardNumber: true)!
         guard let digits = CardNumber.digits(number), CardNumber.passesLuhn(digits) else {
             throw APIError(400, type: "card_error", code: "invalid_number", "the card number is not a valid card number", param: "card.number")
         }

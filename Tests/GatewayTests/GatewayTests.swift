@@ -199,6 +199,8 @@ struct GatewayTests {
 
     @Test("bad decision bodies get the error object and change nothing", arguments: [
         ("{not json", "invalid_json", nil),
+        (#"{"amount": 100, "card": "4242 4242 4242 4242"}"#, "card_number_not_allowed", "card"),
+        (#"{"amount": 100, "metadata": {"note": "5555-5555-5555-4444"}}"#, "card_number_not_allowed", "metadata.note"),
         ("[1, 2]", "invalid_json", nil),
         ("", "body_missing", nil),
         (#"{"amount": "12"}"#, "parameter_invalid", "amount"),
