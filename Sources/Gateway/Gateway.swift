@@ -31,6 +31,8 @@ public final class Gateway: @unchecked Sendable {
         public var webhookRetryBaseSeconds = 10.0
         /// Deliver webhooks from a background thread (tests may drive `deliverWebhooks()` instead).
         public var webhookWorker = true
+        /// How long a stored Idempotency-Key answer is kept (CONTRACT: at least 24 hours).
+        public var idempotencyRetentionSeconds: Int64 = 7 * 86_400
         /// Where the JSON log lines go (stderr in `serve`).
         public var log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
@@ -66,6 +68,8 @@ public final class Gateway: @unchecked Sendable {
     /// Idempotency keys of requests running now ("merchant|mode|key").
     private let keysInFlight = Mutex<Set<String>>([])
     private let decisionLog: DecisionLog
+    /// Deletes expired idempotency records every 10 minutes (nil when the webhook worker is off, as in tests).
+    private var housekeeping: PeriodicTask?
     /// Key hash → merchant and mode, so a request costs no database read to authenticate.
     private let keyCache = Mutex<[String: (Merchant, String)]>([:])
 
@@ -129,7 +133,33 @@ public final class Gateway: @unchecked Sendable {
         webhooks = Webhooks(store: store, settings: webhookSettings, metrics: metrics,
                             clockMilliseconds: { [clock = configuration.clock] in clock() * 1_000 })
         router = makeRouter()
-        if configuration.webhookWorker { webhooks.start() }
+        if configuration.webhookWorker {
+            webhooks.start()
+            housekeeping = PeriodicTask(name: "housekeeping", intervalSeconds: 600) { [weak self] in self?.expireIdempotencyKeys() }
+        }
+    }
+
+    /// Deletes the Idempotency-Key records older than the retention; returns how many.
+    /// After that, the key is new again.
+    @discardableResult
+    public func expireIdempotencyKeys() -> Int {
+        let cutoff = configuration.clock() - configuration.idempotencyRetentionSeconds
+        do {
+            return try store.withConnection { connection in
+                try connection.transaction {
+                    let count = try connection.prepare("SELECT COUNT(*) FROM idempotency_keys WHERE created < ?")
+                    try count.bind(1, cutoff)
+                    _ = try count.step()
+                    let delete = try connection.prepare("DELETE FROM idempotency_keys WHERE created < ?")
+                    try delete.bind(1, cutoff)
+                    try delete.step()
+                    return Int(count.int64(0))
+                }
+            }
+        } catch {
+            configuration.log(JSONValue.object([("level", "error"), ("message", .string("idempotency records not expired: \(error)"))]).text)
+            return 0
+        }
     }
 
     /// Delivers the webhooks due now (the worker does this every 250 ms); returns the attempts made.
@@ -138,6 +168,7 @@ public final class Gateway: @unchecked Sendable {
 
     /// Commits queued decisions (call before exit).
     public func close() {
+        housekeeping?.stop()
         webhooks.stop()
         decisionLog.stop()
     }

@@ -167,5 +167,9 @@ enum GatewaySchema {
         CREATE UNIQUE INDEX list_items_present ON list_items(merchant_id, mode, list, value) WHERE removed IS NULL;
         CREATE INDEX list_items_by_list ON list_items(merchant_id, mode, list, added);
         """),
+        Migration(version: 7, sql: """
+        -- The housekeeping sweep deletes Idempotency-Key records past their retention.
+        CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created);
+        """),
     ]
 }

@@ -211,6 +211,14 @@ struct ChargeTests {
         #expect(declined.status == 402 && declinedAgain.status == 402)
         #expect((declined.json["error"] as? [String: Any])?["charge"] as? String == (declinedAgain.json["error"] as? [String: Any])?["charge"] as? String)
         #expect(shop.charge(body, key: String(repeating: "k", count: 256)).status == 400)
+        // Kept for the retention (at least 24 hours), then swept: the key is new again.
+        shop.fixture.clock.advance(shop.fixture.gateway.configuration.idempotencyRetentionSeconds - 1)
+        #expect(shop.fixture.gateway.expireIdempotencyKeys() == 0)
+        #expect(shop.charge(body, key: "order-17").json["id"] as? String == first.json["id"] as? String, "still kept")
+        shop.fixture.clock.advance(2)
+        #expect(shop.fixture.gateway.expireIdempotencyKeys() == 3, "order-17 of both merchants and order-18")
+        let fresh = shop.charge(#"{"amount": 999, "payment_method": "\#(pm)"}"#, key: "order-17")
+        #expect(fresh.status == 201 && fresh.json["id"] as? String != first.json["id"] as? String)
     }
 
     @Test(arguments: GatewayBackend.allCases) func anotherMerchantsChargesAre404(backend: GatewayBackend) throws {
