@@ -32,6 +32,12 @@ final class Webhooks: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
     private var thread: Thread?
+    /// Its own session: enough connections per host for a whole round at once, no cookies or cache.
+    private let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 16
+        return URLSession(configuration: configuration)
+    }()
 
     init(store: GatewayStore, settings: Settings, metrics: GatewayMetrics, clockMilliseconds: @escaping @Sendable () -> Int64) {
         self.store = store
@@ -152,8 +158,9 @@ final class Webhooks: @unchecked Sendable {
             }
             return rows
         }) ?? []
-        for delivery in due {
-            let status = post(delivery, timestamp: nowMilliseconds / 1_000)
+        // All of a round at once, so one slow endpoint (up to the timeout) does not hold up the others.
+        let statuses = postAll(due, timestamp: nowMilliseconds / 1_000)
+        for (delivery, status) in zip(due, statuses) {
             let attempts = delivery.attempts + 1
             let succeeded = (200..<300).contains(status)
             let backoffSeconds = min(settings.retryBaseSeconds * pow(2, Double(attempts - 1)), 6 * 3_600)
@@ -178,9 +185,24 @@ final class Webhooks: @unchecked Sendable {
         return due.count
     }
 
-    /// The HTTP status the endpoint answered (0 when it could not be reached).
-    private func post(_ delivery: Due, timestamp: Int64) -> Int {
-        guard let url = URL(string: delivery.url) else { return 0 }
+    /// Posts every delivery concurrently; the HTTP status each endpoint answered (0 when it could not be reached).
+    private func postAll(_ deliveries: [Due], timestamp: Int64) -> [Int] {
+        let statuses = (0..<deliveries.count).map { _ in StatusBox() }
+        let group = DispatchGroup()
+        for (delivery, status) in zip(deliveries, statuses) {
+            guard let request = request(delivery, timestamp: timestamp) else { continue }
+            group.enter()
+            session.dataTask(with: request) { _, response, _ in
+                status.value = (response as? HTTPURLResponse)?.statusCode ?? 0
+                group.leave()
+            }.resume()
+        }
+        group.wait()
+        return statuses.map(\.value)
+    }
+
+    private func request(_ delivery: Due, timestamp: Int64) -> URLRequest? {
+        guard let url = URL(string: delivery.url) else { return nil }
         var request = URLRequest(url: url, timeoutInterval: settings.timeoutSeconds)
         request.httpMethod = "POST"
         let body = Array(delivery.body.utf8)
@@ -188,14 +210,7 @@ final class Webhooks: @unchecked Sendable {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue(Self.signature(secret: delivery.secret, timestamp: timestamp, body: body), forHTTPHeaderField: "Tollgate-Signature")
         request.setValue(delivery.eventID, forHTTPHeaderField: "Tollgate-Event-Id")
-        let done = DispatchSemaphore(value: 0)
-        let status = StatusBox()
-        URLSession.shared.dataTask(with: request) { _, response, _ in
-            status.value = (response as? HTTPURLResponse)?.statusCode ?? 0
-            done.signal()
-        }.resume()
-        done.wait()
-        return status.value
+        return request
     }
 
     private final class StatusBox: @unchecked Sendable {

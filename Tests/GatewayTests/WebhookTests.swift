@@ -107,6 +107,36 @@ struct WebhookTests {
         #expect(metrics.contains("tollgate_webhook_deliveries_total{result=\"given_up\"} 1"))
     }
 
+    /// Two endpoints whose receivers each answer only once both requests have
+    /// arrived (or fail after 5 s): delivered one after the other, the first
+    /// would fail; delivered together, both succeed.
+    @Test func oneRoundPostsToEveryEndpointAtOnce() throws {
+        let shop = try ChargeTests.Shop()
+        let arrived = NSCondition()
+        nonisolated(unsafe) var count = 0
+        // Two servers, so neither receiver's threads can hold up the other's.
+        let servers = try (0..<2).map { _ in
+            try HTTPServer(host: "127.0.0.1", port: 0) { _ in
+                arrived.lock()
+                defer { arrived.unlock() }
+                count += 1
+                arrived.broadcast()
+                let deadline = Date(timeIntervalSinceNow: 5)
+                while count < 2 { guard arrived.wait(until: deadline) else { return .text(500, "alone") } }
+                return .text(200, "ok")
+            }
+        }
+        defer { for server in servers { server.stop() } }
+        for server in servers {
+            #expect(shop.post("/v1/webhook_endpoints", #"{"url": "http://127.0.0.1:\#(server.port)/hook", "events": ["*"]}"#).status == 201)
+        }
+        let pm = try shop.card()
+        #expect(shop.charge(#"{"amount": 100, "payment_method": "\#(pm)"}"#).status == 201)
+        #expect(shop.fixture.gateway.deliverWebhooks() == 2)
+        let metrics = shop.fixture.gateway.handle(HTTPRequest(method: "GET", path: "/metrics")).bodyText
+        #expect(metrics.contains("tollgate_webhook_deliveries_total{result=\"delivered\"} 2"), "\(metrics)")
+    }
+
     @Test("endpoint input errors", arguments: [
         (#"{"events": ["*"]}"#, "url"), (#"{"url": "ftp://x/y", "events": ["*"]}"#, "url"),
         (#"{"url": "http://127.0.0.1/hook"}"#, "events"), (#"{"url": "http://127.0.0.1/hook", "events": ["charge.exploded"]}"#, "events"),
