@@ -63,13 +63,13 @@ enum ChargeRows {
         """
 
     static func insert(_ charge: StoredCharge, on connection: any SQLConnection) throws {
-        let insert = try connection.prepare("INSERT INTO charges(\(chargeColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let insert = try connection.statement("INSERT INTO charges(\(chargeColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         try bind(charge, to: insert)
         _ = try insert.step()
     }
 
     static func update(_ charge: StoredCharge, on connection: any SQLConnection) throws {
-        let update = try connection.prepare("""
+        let update = try connection.statement("""
             UPDATE charges SET status = ?, amount_captured = ?, amount_refunded = ?, fee = ?, failure_code = ?, failure_message = ? WHERE id = ?
             """)
         try update.bind(1, charge.status)
@@ -83,7 +83,7 @@ enum ChargeRows {
     }
 
     static func charge(id: String, merchantID: String, mode: String, on connection: any SQLConnection) throws -> StoredCharge? {
-        let select = try connection.prepare("SELECT \(chargeColumns) FROM charges WHERE id = ? AND merchant_id = ? AND mode = ?")
+        let select = try connection.statement("SELECT \(chargeColumns) FROM charges WHERE id = ? AND merchant_id = ? AND mode = ?")
         try select.bind(1, id)
         try select.bind(2, merchantID)
         try select.bind(3, mode)
@@ -99,7 +99,7 @@ enum ChargeRows {
             sql += " AND (created, id) < (SELECT created, id FROM charges WHERE id = ? AND merchant_id = ? AND mode = ?)"
         }
         sql += " ORDER BY created DESC, id DESC LIMIT ?"
-        let select = try connection.prepare(sql)
+        let select = try connection.statement(sql)
         var index: Int32 = 1
         func bindNext(_ value: String) throws {
             try select.bind(index, value)
@@ -120,7 +120,7 @@ enum ChargeRows {
     }
 
     static func insert(_ refund: StoredRefund, on connection: any SQLConnection) throws {
-        let insert = try connection.prepare("""
+        let insert = try connection.statement("""
             INSERT INTO refunds(id, charge_id, merchant_id, mode, created, amount, reason, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try insert.bind(1, refund.id)
@@ -135,7 +135,7 @@ enum ChargeRows {
     }
 
     static func refund(id: String, merchantID: String, mode: String, on connection: any SQLConnection) throws -> StoredRefund? {
-        let select = try connection.prepare("""
+        let select = try connection.statement("""
             SELECT id, charge_id, merchant_id, mode, created, amount, reason, status FROM refunds WHERE id = ? AND merchant_id = ? AND mode = ?
             """)
         try select.bind(1, id)
@@ -150,14 +150,14 @@ enum ChargeRows {
     /// An event for a state change, numbered per object so receivers can order them.
     static func insertEvent(type: String, object: JSONValue, objectID: String, merchantID: String, mode: String, now: Int64,
                             on connection: any SQLConnection) throws {
-        let next = try connection.prepare("SELECT COALESCE(MAX(sequence), 0) + 1 FROM events WHERE object_id = ?")
+        let next = try connection.statement("SELECT COALESCE(MAX(sequence), 0) + 1 FROM events WHERE object_id = ?")
         try next.bind(1, objectID)
         _ = try next.step()
         let sequence = next.int64(0)
         let id = Secrets.token(prefix: "evt_")
         let event: JSONValue = ["id": .string(id), "object": "event", "type": .string(type), "created": .integer(now),
                                 "sequence": .integer(sequence), "livemode": .bool(mode == "live"), "data": ["object": object]]
-        let insert = try connection.prepare("""
+        let insert = try connection.statement("""
             INSERT INTO events(id, merchant_id, mode, created, type, object_id, sequence, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try insert.bind(1, id)
@@ -170,7 +170,7 @@ enum ChargeRows {
         try insert.bind(8, event.text)
         _ = try insert.step()
         // The outbox: a delivery for every endpoint that wants this event, in the same transaction.
-        let deliveries = try connection.prepare("""
+        let deliveries = try connection.statement("""
             INSERT INTO webhook_deliveries(event_id, endpoint_id, event_created, next_attempt_ms)
             SELECT ?, id, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM webhook_endpoints
             WHERE merchant_id = ? AND mode = ? AND (events = ',*,' OR \(connection.dialect.position)(events, ?) > 0)
@@ -190,7 +190,7 @@ enum ChargeRows {
         let order = connection.dialect.insertionOrder
         if after != nil { sql += " AND \(order) < (SELECT \(order) FROM events WHERE id = ? AND merchant_id = ?)" }
         sql += " ORDER BY \(order) DESC LIMIT ?"
-        let select = try connection.prepare(sql)
+        let select = try connection.statement(sql)
         try select.bind(1, merchantID)
         try select.bind(2, mode)
         var index: Int32 = 3
@@ -206,7 +206,7 @@ enum ChargeRows {
     }
 
     static func insertIdempotency(_ record: IdempotencyRecord, status: Int, body: [UInt8], now: Int64, on connection: any SQLConnection) throws {
-        let insert = try connection.prepare("""
+        let insert = try connection.statement("""
             INSERT INTO idempotency_keys(merchant_id, mode, key, request_hash, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         try insert.bind(1, record.merchantID)
@@ -220,7 +220,7 @@ enum ChargeRows {
     }
 
     static func idempotency(merchantID: String, mode: String, key: String, on connection: any SQLConnection) throws -> (hash: String, status: Int, body: String)? {
-        let select = try connection.prepare("SELECT request_hash, status, body FROM idempotency_keys WHERE merchant_id = ? AND mode = ? AND key = ?")
+        let select = try connection.statement("SELECT request_hash, status, body FROM idempotency_keys WHERE merchant_id = ? AND mode = ? AND key = ?")
         try select.bind(1, merchantID)
         try select.bind(2, mode)
         try select.bind(3, key)
@@ -230,7 +230,7 @@ enum ChargeRows {
 
     /// Distinct currencies the merchant has charged in (for the balance).
     static func currencies(merchantID: String, mode: String, on connection: any SQLConnection) throws -> [String] {
-        let select = try connection.prepare("SELECT DISTINCT currency FROM charges WHERE merchant_id = ? AND mode = ? ORDER BY currency")
+        let select = try connection.statement("SELECT DISTINCT currency FROM charges WHERE merchant_id = ? AND mode = ? ORDER BY currency")
         try select.bind(1, merchantID)
         try select.bind(2, mode)
         var currencies: [String] = []

@@ -12,12 +12,12 @@ public enum ChargeVerifier {
         case .sqlite(let path): connection = try SQLiteConnection(path: path)
         case .postgres(let url): connection = try PostgresConnection(url: url)
         }
-        let exists = try connection.prepare(connection.dialect.tableExistsSQL)
+        let exists = try connection.statement(connection.dialect.tableExistsSQL)
         try exists.bind(1, "charges")
         guard try exists.step() else { return [] }
         var problems: [String] = []
         var refunded: [String: Int64] = [:]
-        let refunds = try connection.prepare("SELECT id, charge_id, amount FROM refunds")
+        let refunds = try connection.statement("SELECT id, charge_id, amount FROM refunds")
         while try refunds.step() {
             let id = refunds.text(0) ?? "", charge = refunds.text(1) ?? "", amount = refunds.int64(2)
             refunded[charge, default: 0] += amount
@@ -26,7 +26,7 @@ public enum ChargeVerifier {
                 problems.append("refund \(id) of \(charge): \(amount) recorded, the ledger's transfer is \(transfer.map { String($0.amount) } ?? "missing")")
             }
         }
-        let charges = try connection.prepare("SELECT id, status, amount_captured, amount_refunded FROM charges")
+        let charges = try connection.statement("SELECT id, status, amount_captured, amount_refunded FROM charges")
         while try charges.step() {
             let id = charges.text(0) ?? "", status = charges.text(1) ?? ""
             let captured = charges.int64(2), chargeRefunded = charges.int64(3)

@@ -147,10 +147,10 @@ public final class Gateway: @unchecked Sendable {
         do {
             return try store.withConnection { connection in
                 try connection.transaction {
-                    let count = try connection.prepare("SELECT COUNT(*) FROM idempotency_keys WHERE created < ?")
+                    let count = try connection.statement("SELECT COUNT(*) FROM idempotency_keys WHERE created < ?")
                     try count.bind(1, cutoff)
                     _ = try count.step()
-                    let delete = try connection.prepare("DELETE FROM idempotency_keys WHERE created < ?")
+                    let delete = try connection.statement("DELETE FROM idempotency_keys WHERE created < ?")
                     try delete.bind(1, cutoff)
                     try delete.step()
                     return Int(count.int64(0))
@@ -195,8 +195,8 @@ public final class Gateway: @unchecked Sendable {
     private func makeRouter() -> Router {
         var router = Router()
         router.add("GET", "/healthz") { _, _ in .json(200, JSONValue.object([("status", "ok")])) }
-        router.add("GET", "/metrics") { [metrics] _, _ in
-            .text(200, metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        router.add("GET", "/metrics") { [metrics, ledger = configuration.ledger] _, _ in
+            .text(200, metrics.render(ledger: ledger.writerMetrics), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.add("GET", "/v1/openapi.json") { _, _ in
             HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(OpenAPIDocument.json.utf8))

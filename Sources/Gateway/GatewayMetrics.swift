@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Synchronization
 
 /// Counters and latency histograms in Prometheus text format (`/metrics`).
@@ -41,7 +42,7 @@ public final class GatewayMetrics: Sendable {
         state.withLock { $0.decisions[action, default: 0] += 1 }
     }
 
-    public func render(extra: [(name: String, help: String, value: Double)] = []) -> String {
+    public func render(ledger: LedgerWriterMetrics? = nil, extra: [(name: String, help: String, value: Double)] = []) -> String {
         let snapshot = state.withLock { $0 }
         var lines: [String] = []
         lines.append("# HELP tollgate_http_requests_total HTTP requests by route and status.")
@@ -69,6 +70,23 @@ public final class GatewayMetrics: Sendable {
         lines.append("# TYPE tollgate_webhook_deliveries_total counter")
         for result in ["delivered", "retry", "given_up"] {
             lines.append("tollgate_webhook_deliveries_total{result=\"\(result)\"} \(snapshot.webhooks[result] ?? 0)")
+        }
+        if let ledger {
+            lines.append("# HELP tollgate_ledger_commit_batch_size Submissions per ledger commit (one transaction, one fsync).")
+            lines.append("# TYPE tollgate_ledger_commit_batch_size histogram")
+            var cumulative = 0
+            for (bucket, count) in ledger.batchSizeHistogram.enumerated() {
+                cumulative += count
+                let bound = bucket < ledger.batchSizeHistogram.count - 1 ? String(1 << bucket) : "+Inf"
+                lines.append("tollgate_ledger_commit_batch_size_bucket{le=\"\(bound)\"} \(cumulative)")
+            }
+            lines.append("tollgate_ledger_commit_batch_size_count \(ledger.committedBatches)")
+            lines.append("# HELP tollgate_ledger_committed_events_total Ledger events (accounts, transfers) committed.")
+            lines.append("# TYPE tollgate_ledger_committed_events_total counter")
+            lines.append("tollgate_ledger_committed_events_total \(ledger.committedEvents)")
+            lines.append("# HELP tollgate_ledger_overloaded_total Submissions refused because the writer's queue was full.")
+            lines.append("# TYPE tollgate_ledger_overloaded_total counter")
+            lines.append("tollgate_ledger_overloaded_total \(ledger.overloadedSubmissions)")
         }
         for metric in extra {
             lines.append("# HELP \(metric.name) \(metric.help)")

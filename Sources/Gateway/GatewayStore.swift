@@ -55,7 +55,7 @@ public final class GatewayStore: @unchecked Sendable {
 
     func setting(_ name: String) throws -> String? {
         try locked {
-            let select = try connection.prepare("SELECT value FROM gateway_settings WHERE name = ?")
+            let select = try connection.statement("SELECT value FROM gateway_settings WHERE name = ?")
             try select.bind(1, name)
             return try select.step() ? select.text(0) : nil
         }
@@ -65,12 +65,12 @@ public final class GatewayStore: @unchecked Sendable {
     func settingIfAbsent(_ name: String, _ value: String) throws -> String {
         try locked {
             try connection.transaction {
-                let insert = try connection.prepare("INSERT INTO gateway_settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING")
+                let insert = try connection.statement("INSERT INTO gateway_settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING")
                 try insert.bind(1, name)
                 try insert.bind(2, value)
                 _ = try insert.step()
             }
-            let select = try connection.prepare("SELECT value FROM gateway_settings WHERE name = ?")
+            let select = try connection.statement("SELECT value FROM gateway_settings WHERE name = ?")
             try select.bind(1, name)
             _ = try select.step()
             return select.text(0) ?? value
@@ -81,7 +81,7 @@ public final class GatewayStore: @unchecked Sendable {
     func insert(_ merchant: Merchant, keys: [(hash: String, mode: String)]) throws {
         try locked {
             try connection.transaction {
-                let insert = try connection.prepare("""
+                let insert = try connection.statement("""
                     INSERT INTO merchants(id, name, country, currency, payout_json, fee_basis_points, fee_fixed_minor, created)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
@@ -95,7 +95,7 @@ public final class GatewayStore: @unchecked Sendable {
                 try insert.bind(8, merchant.created)
                 _ = try insert.step()
                 for key in keys {
-                    let keyInsert = try connection.prepare("INSERT INTO api_keys(key_hash, merchant_id, mode, created) VALUES (?, ?, ?, ?)")
+                    let keyInsert = try connection.statement("INSERT INTO api_keys(key_hash, merchant_id, mode, created) VALUES (?, ?, ?, ?)")
                     try keyInsert.bind(1, key.hash)
                     try keyInsert.bind(2, merchant.id)
                     try keyInsert.bind(3, key.mode)
@@ -108,7 +108,7 @@ public final class GatewayStore: @unchecked Sendable {
 
     func merchant(id: String) throws -> Merchant? {
         try locked {
-            let select = try connection.prepare("""
+            let select = try connection.statement("""
                 SELECT id, name, country, currency, payout_json, fee_basis_points, fee_fixed_minor, created FROM merchants WHERE id = ?
                 """)
             try select.bind(1, id)
@@ -119,7 +119,7 @@ public final class GatewayStore: @unchecked Sendable {
     /// The merchant and mode of an unrevoked key with this hash.
     func merchant(keyHash: String) throws -> (Merchant, mode: String)? {
         try locked {
-            let select = try connection.prepare("""
+            let select = try connection.statement("""
                 SELECT m.id, m.name, m.country, m.currency, m.payout_json, m.fee_basis_points, m.fee_fixed_minor, m.created, k.mode, k.key_hash
                 FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE k.key_hash = ? AND k.revoked IS NULL
                 """)
@@ -154,7 +154,7 @@ public final class GatewayStore: @unchecked Sendable {
     func insert(_ method: StoredPaymentMethod) throws {
         try locked {
             try connection.transaction {
-                let insert = try connection.prepare("""
+                let insert = try connection.statement("""
                     INSERT INTO payment_methods(id, merchant_id, mode, created, brand, bin, last4, exp_month, exp_year, fingerprint, customer, sealed_number)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
@@ -177,7 +177,7 @@ public final class GatewayStore: @unchecked Sendable {
 
     func paymentMethod(id: String, merchantID: String) throws -> StoredPaymentMethod? {
         try locked {
-            let select = try connection.prepare("""
+            let select = try connection.statement("""
                 SELECT id, merchant_id, mode, created, brand, bin, last4, exp_month, exp_year, fingerprint, customer, sealed_number
                 FROM payment_methods WHERE id = ? AND merchant_id = ?
                 """)
@@ -207,7 +207,7 @@ public final class GatewayStore: @unchecked Sendable {
     func insert(_ decisions: [StoredDecision]) throws {
         try locked {
             try connection.transaction {
-                let insert = try connection.prepare("""
+                let insert = try connection.statement("""
                     INSERT INTO decisions(id, merchant_id, mode, created, facts_json, response_json) VALUES (?, ?, ?, ?, ?, ?)
                     """)
                 for decision in decisions {
@@ -226,7 +226,7 @@ public final class GatewayStore: @unchecked Sendable {
 
     func decision(id: String, merchantID: String) throws -> StoredDecision? {
         try locked {
-            let select = try connection.prepare("""
+            let select = try connection.statement("""
                 SELECT id, merchant_id, mode, created, facts_json, response_json, outcome FROM decisions WHERE id = ? AND merchant_id = ?
                 """)
             try select.bind(1, id)
@@ -241,7 +241,7 @@ public final class GatewayStore: @unchecked Sendable {
     func setOutcome(decisionID: String, outcome: String, at time: Int64) throws {
         try locked {
             try connection.transaction {
-                let update = try connection.prepare("UPDATE decisions SET outcome = ?, outcome_at = ? WHERE id = ?")
+                let update = try connection.statement("UPDATE decisions SET outcome = ?, outcome_at = ? WHERE id = ?")
                 try update.bind(1, outcome)
                 try update.bind(2, time)
                 try update.bind(3, decisionID)

@@ -62,7 +62,7 @@ final class MerchantLists: @unchecked Sendable {
         let present: [String: Set<String>]
         do {
             present = try store.withConnection { connection in
-                let select = try connection.prepare("SELECT list, value FROM list_items WHERE merchant_id = ? AND mode = ? AND removed IS NULL")
+                let select = try connection.statement("SELECT list, value FROM list_items WHERE merchant_id = ? AND mode = ? AND removed IS NULL")
                 try select.bind(1, merchantID)
                 try select.bind(2, mode)
                 var lists: [String: Set<String>] = [:]
@@ -105,7 +105,7 @@ final class MerchantLists: @unchecked Sendable {
         let item = Item(id: Secrets.token(prefix: "li_"), list: name, value: value, created: now, removed: nil)
         do {
             try store.withConnection { connection in
-                let insert = try connection.prepare("""
+                let insert = try connection.statement("""
                     INSERT INTO list_items(id, merchant_id, mode, list, value, added) VALUES (?, ?, ?, ?, ?, ?)
                     """)
                 try insert.bind(1, item.id)
@@ -134,7 +134,7 @@ final class MerchantLists: @unchecked Sendable {
         }
         do {
             try store.withConnection { connection in
-                let update = try connection.prepare("UPDATE list_items SET removed = ? WHERE id = ?")
+                let update = try connection.statement("UPDATE list_items SET removed = ? WHERE id = ?")
                 try update.bind(1, now)
                 try update.bind(2, existing.id)
                 _ = try update.step()
@@ -156,7 +156,7 @@ final class MerchantLists: @unchecked Sendable {
                     sql += " AND (added, id) < (SELECT added, id FROM list_items WHERE id = ? AND merchant_id = ? AND mode = ?)"
                 }
                 sql += " ORDER BY added DESC, id DESC LIMIT ?"
-                let select = try connection.prepare(sql)
+                let select = try connection.statement(sql)
                 try select.bind(1, merchantID)
                 try select.bind(2, mode)
                 try select.bind(3, name)
@@ -183,7 +183,7 @@ final class MerchantLists: @unchecked Sendable {
     private func present(_ name: String, _ value: String, merchantID: String, mode: String) throws(APIError) -> Item? {
         do {
             return try store.withConnection { connection in
-                let select = try connection.prepare("""
+                let select = try connection.statement("""
                     SELECT id, added FROM list_items WHERE merchant_id = ? AND mode = ? AND list = ? AND value = ? AND removed IS NULL
                     """)
                 try select.bind(1, merchantID)

@@ -40,7 +40,7 @@ final class MerchantRules: @unchecked Sendable {
         if let cached = lock.withLock({ cache[key] }) { return cached }
         var current = Current(active: ActiveRuleSet(defaultRuleSet), activeSource: defaultSource, activeVersion: 0)
         let stored: [(version: Int64, shadow: Bool, source: String)] = (try? store.withConnection { connection in
-            let select = try connection.prepare("""
+            let select = try connection.statement("""
                 SELECT version, shadow, source FROM merchant_rules WHERE merchant_id = ? AND mode = ? ORDER BY version
                 """)
             try select.bind(1, merchantID)
@@ -85,12 +85,12 @@ final class MerchantRules: @unchecked Sendable {
         do {
             version = try store.withConnection { connection in
                 try connection.transaction {
-                    let next = try connection.prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM merchant_rules WHERE merchant_id = ? AND mode = ?")
+                    let next = try connection.statement("SELECT COALESCE(MAX(version), 0) + 1 FROM merchant_rules WHERE merchant_id = ? AND mode = ?")
                     try next.bind(1, merchantID)
                     try next.bind(2, mode)
                     _ = try next.step()
                     let version = next.int64(0)
-                    let insert = try connection.prepare("""
+                    let insert = try connection.statement("""
                         INSERT INTO merchant_rules(merchant_id, mode, version, shadow, hash, source, created) VALUES (?, ?, ?, ?, ?, ?, ?)
                         """)
                     try insert.bind(1, merchantID)

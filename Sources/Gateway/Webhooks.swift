@@ -65,7 +65,7 @@ final class Webhooks: @unchecked Sendable {
         let list = events.contains("*") ? ",*," : "," + Set(events).sorted().joined(separator: ",") + ","
         do {
             try store.withConnection { connection in
-                let insert = try connection.prepare("""
+                let insert = try connection.statement("""
                     INSERT INTO webhook_endpoints(id, merchant_id, mode, url, events, secret, created) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
                 try insert.bind(1, id)
@@ -143,7 +143,7 @@ final class Webhooks: @unchecked Sendable {
     func deliverDue(limit: Int = 50) -> Int {
         let nowMilliseconds = clockMilliseconds()
         let due: [Due] = (try? store.withConnection { connection in
-            let select = try connection.prepare("""
+            let select = try connection.statement("""
                 SELECT d.event_id, d.endpoint_id, d.event_created, d.attempts, w.url, w.secret, e.data_json
                 FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN events e ON e.id = d.event_id
                 WHERE d.delivered_ms IS NULL AND d.given_up = 0 AND d.next_attempt_ms <= ?
@@ -168,7 +168,7 @@ final class Webhooks: @unchecked Sendable {
             let givenUp = !succeeded && next / 1_000 - delivery.eventCreated > settings.giveUpSeconds
             metrics.countWebhook(succeeded ? "delivered" : givenUp ? "given_up" : "retry")
             try? store.withConnection { connection in
-                let update = try connection.prepare("""
+                let update = try connection.statement("""
                     UPDATE webhook_deliveries SET attempts = ?, last_status = ?, delivered_ms = ?, next_attempt_ms = ?, given_up = ?
                     WHERE event_id = ? AND endpoint_id = ?
                     """)

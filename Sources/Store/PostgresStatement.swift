@@ -111,7 +111,7 @@ public final class PostgresStatement: SQLStatement {
 extension PostgresConnection: SQLConnection {
     public var dialect: SQLDialect { .postgres }
 
-    public func prepare(_ sql: String) throws(PostgresError) -> PostgresStatement {
+    public func statement(_ sql: String) throws(PostgresError) -> PostgresStatement {
         PostgresStatement(connection: self, sql: sql)
     }
 

@@ -5,7 +5,8 @@
 public protocol SQLConnection: AnyObject {
     associatedtype Statement: SQLStatement
     var dialect: SQLDialect { get }
-    func prepare(_ sql: String) throws -> Statement
+    /// A statement for `sql`, prepared once per connection and reused.
+    func statement(_ sql: String) throws -> Statement
     /// One transaction; rolls back when `body` throws.
     func transaction<Result>(_ body: () throws -> Result) throws -> Result
     /// The first column of the first row, as text.
@@ -47,6 +48,8 @@ public struct SQLDialect: Sendable, Equatable {
 
 extension SQLiteConnection: SQLConnection {
     public var dialect: SQLDialect { .sqlite }
+
+    public func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement { try cachedStatement(sql) }
 }
 
 extension SQLiteStatement: SQLStatement {}

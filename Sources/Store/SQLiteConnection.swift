@@ -7,6 +7,7 @@ import CSQLite
 public final class SQLiteConnection {
     let handle: OpaquePointer
     public let path: String
+    private let statementCache = SQLiteStatementCache()
 
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws(SQLiteError) {
         var handle: OpaquePointer?
@@ -30,7 +31,15 @@ public final class SQLiteConnection {
     }
 
     deinit {
+        statementCache.close()
         sqlite3_close_v2(handle)
+    }
+
+    /// Like `prepare`, but the statement comes from (and goes back to) this
+    /// connection's cache, so each SQL text is parsed once. Use it for
+    /// statements run again and again; release it before the connection.
+    public func cachedStatement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        try SQLiteStatement(connection: self, sql: sql, cache: statementCache)
     }
 
     func error(_ code: Int32) -> SQLiteError {

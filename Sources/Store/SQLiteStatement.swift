@@ -4,6 +4,8 @@ import CSQLite
 public final class SQLiteStatement {
     private let connection: SQLiteConnection
     private let handle: OpaquePointer
+    /// Set for statements from the connection's cache: where the handle goes back to.
+    private let cache: (SQLiteStatementCache, sql: String)?
 
     init(connection: SQLiteConnection, sql: String) throws(SQLiteError) {
         var handle: OpaquePointer?
@@ -11,10 +13,26 @@ public final class SQLiteStatement {
         guard status == SQLITE_OK, let handle else { throw connection.error(status) }
         self.connection = connection
         self.handle = handle
+        cache = nil
+    }
+
+    /// A statement from `cache` (an idle copy, or a new one), returned to it when released.
+    init(connection: SQLiteConnection, sql: String, cache: SQLiteStatementCache) throws(SQLiteError) {
+        if let idle = cache.take(sql) {
+            handle = idle
+        } else {
+            var handle: OpaquePointer?
+            let status = sqlite3_prepare_v2(connection.handle, sql, -1, &handle, nil)
+            guard status == SQLITE_OK, let handle else { throw connection.error(status) }
+            self.handle = handle
+        }
+        self.connection = connection
+        self.cache = (cache, sql)
     }
 
     deinit {
-        sqlite3_finalize(handle)
+        // Reset either way: a stepped, unfinished statement would keep its read snapshot open.
+        if let (cache, sql) = cache { cache.give(sql, handle) } else { sqlite3_finalize(handle) }
     }
 
     public func bind(_ index: Int32, _ value: Int64) throws(SQLiteError) {

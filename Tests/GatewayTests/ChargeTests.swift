@@ -63,6 +63,11 @@ struct ChargeTests {
         let events = shop.get("/v1/events").json["data"] as? [[String: Any]] ?? []
         #expect(events.map { $0["type"] as? String } == ["charge.succeeded"])
         try shop.verifyLedger()
+        // The charge's commit shows in the ledger's batch-size histogram.
+        let metrics = shop.fixture.gateway.handle(HTTPRequest(method: "GET", path: "/metrics")).bodyText
+        let batches = metrics.split(separator: "\n").first { $0.hasPrefix("tollgate_ledger_commit_batch_size_count ") }
+        #expect(batches.flatMap { Int($0.split(separator: " ")[1]) }.map { $0 >= 1 } == true, "\(metrics)")
+        #expect(metrics.contains("tollgate_ledger_commit_batch_size_bucket{le=\"+Inf\"}"))
     }
 
     @Test(arguments: GatewayBackend.allCases) func authorizeThenCapturePartThenRefund(backend: GatewayBackend) throws {
