@@ -17,7 +17,8 @@ struct MHD_Daemon *tollgate_mhd_start(const char *ipv4_address, uint16_t port,
         errno = EINVAL;
         return NULL;
     }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    /* Suspend/resume: a request waiting on a slow resource (a ledger commit) frees its thread. */
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_context,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,

@@ -173,6 +173,13 @@ public final class Gateway: @unchecked Sendable {
         decisionLog.stop()
     }
 
+    /// Requests that wait for a ledger commit (charges and their transitions,
+    /// refunds): the server answers them from its waiting workers, so the group
+    /// commit can batch many while the serving threads go on with the rest.
+    public func waitsForLedger(_ request: HTTPRequest) -> Bool {
+        request.method == "POST" && (request.path.hasPrefix("/v1/charges") || request.path.hasPrefix("/v1/refunds"))
+    }
+
     /// Every request: route, authenticate inside the route, log one line, count it.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds

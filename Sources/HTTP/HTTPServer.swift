@@ -12,25 +12,35 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// One request being received: its body so far, and whether it broke a limit.
-    final class Exchange {
+    final class Exchange: @unchecked Sendable {
         let startedNanoseconds = DispatchTime.now().uptimeNanoseconds
         var body: [UInt8] = []
         var rejected: HTTPResponse?
+        /// The answer a waiting worker made while the connection was suspended.
+        var answered: (response: HTTPResponse, requestID: String)?
     }
 
     public let limits: HTTPLimits
     public let host: String
     private let handler: HTTPHandler
+    /// Which requests wait on something slow: answered by `waitingWorkers` on a suspended connection.
+    private let waits: (@Sendable (HTTPRequest) -> Bool)?
+    private let waitingWorkers: WorkerPool?
     private var daemon: OpaquePointer?
     private let inFlight = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     /// The port listened on (the real one when 0 was asked for).
     public private(set) var port: UInt16 = 0
 
-    public init(host: String = "127.0.0.1", port: UInt16, limits: HTTPLimits = HTTPLimits(), handler: @escaping HTTPHandler) throws(StartError) {
+    /// `waits` names the requests whose handler blocks on something slow (the
+    /// gateway: those that wait for a ledger commit); nil runs every handler on the serving threads.
+    public init(host: String = "127.0.0.1", port: UInt16, limits: HTTPLimits = HTTPLimits(),
+                waits: (@Sendable (HTTPRequest) -> Bool)? = nil, handler: @escaping HTTPHandler) throws(StartError) {
         self.host = host
         self.limits = limits
         self.handler = handler
+        self.waits = waits
+        waitingWorkers = waits == nil ? nil : WorkerPool(name: "http-waiting", threadCount: max(1, limits.waitingThreadCount))
         let context = Unmanaged.passUnretained(self).toOpaque()
         guard let daemon = tollgate_mhd_start(
             host, port, HTTPServer.accessHandler, context, HTTPServer.completedHandler, context,
@@ -59,6 +69,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         MHD_stop_daemon(daemon)
         self.daemon = nil
+        waitingWorkers?.stop()
     }
 
     // MARK: libmicrohttpd callbacks
@@ -109,16 +120,33 @@ public final class HTTPServer: @unchecked Sendable {
             }
             return MHD_Result.YES
         }
+        // Resumed: a waiting worker has answered.
+        if let answered = exchange.answered {
+            exchange.answered = nil
+            defer { inFlight.subtract(1, ordering: .sequentiallyConsistent) }
+            return send(answered.response, on: connection, requestID: answered.requestID)
+        }
         // Last call: the whole request is in.
         let requestID = HTTPRequest.makeID()
         if let rejected = exchange.rejected { return send(rejected, on: connection, requestID: requestID) }
         inFlight.add(1, ordering: .sequentiallyConsistent)
-        defer { inFlight.subtract(1, ordering: .sequentiallyConsistent) }
         let request = HTTPRequest(
             method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/",
             query: values(connection, kind: .GET_ARGUMENT_KIND), headers: values(connection, kind: .HEADER_KIND),
             body: exchange.body, requestID: requestID)
         exchange.body = []
+        if let waits, let waitingWorkers, waits(request) {
+            // The connection sleeps until the worker resumes it; this thread serves others meanwhile.
+            MHD_suspend_connection(connection)
+            let handler = handler
+            nonisolated(unsafe) let suspended = connection
+            waitingWorkers.run {
+                exchange.answered = (handler(request), requestID)
+                MHD_resume_connection(suspended)
+            }
+            return MHD_Result.YES
+        }
+        defer { inFlight.subtract(1, ordering: .sequentiallyConsistent) }
         return send(handler(request), on: connection, requestID: requestID)
     }
 

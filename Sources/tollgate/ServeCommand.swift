@@ -82,7 +82,8 @@ enum ServeCommand {
             if let threads = ProcessInfo.processInfo.environment["TOLLGATE_HTTP_THREADS"].flatMap(Int.init), (1...256).contains(threads) {
                 limits.threadCount = threads
             }
-            server = try HTTPServer(host: options["host"] ?? "127.0.0.1", port: port, limits: limits, handler: { gateway.handle($0) })
+            server = try HTTPServer(host: options["host"] ?? "127.0.0.1", port: port, limits: limits,
+                                    waits: { gateway.waitsForLedger($0) }, handler: { gateway.handle($0) })
         } catch {
             printError("tollgate: error: \(error)")
             return 1

@@ -140,6 +140,53 @@ struct HTTPServerTests {
     }
 }
 
+/// Requests marked as waiting run on the server's waiting workers with their
+/// connection suspended: the serving threads go on with other requests.
+@Suite("HTTP server: waiting requests")
+struct HTTPWaitingTests {
+    @Test func aWaitingRequestDoesNotHoldTheServingThread() throws {
+        var limits = HTTPLimits()
+        limits.threadCount = 1
+        limits.waitingThreadCount = 4
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, limits: limits, waits: { $0.path.hasPrefix("/slow") }) { request in
+            if request.path.hasPrefix("/slow") {
+                entered.signal()
+                release.wait()
+                return .json(200, ["slow": .string(request.path), "bodyBytes": .integer(Int64(request.body.count))])
+            }
+            return .json(200, ["fast": true])
+        }
+        // Two slow requests wait at once (one with a body), on one serving thread.
+        let slow = try (0..<2).map { _ in try RawHTTPClient(port: server.port) }
+        try slow[0].send("GET /slow/0 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try slow[1].send("POST /slow/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+        entered.wait()
+        entered.wait()
+        // Answered while both still wait: the serving thread is free.
+        let fast = try RawHTTPClient(port: server.port)
+        try fast.send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try fast.readResponse().status == 200)
+        // Stop waits for the suspended requests.
+        let stopped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            server.stop(graceSeconds: 10)
+            stopped.signal()
+        }
+        usleep(100_000)
+        #expect(stopped.wait(timeout: .now()) == .timedOut, "stop waits for the waiting requests")
+        release.signal()
+        release.signal()
+        let answers = try slow.map { try $0.readResponse() }
+        #expect(answers.map(\.status) == [200, 200])
+        #expect(HTTPServerTests.object(answers[0].body)["slow"] as? String == "/slow/0")
+        #expect(HTTPServerTests.object(answers[1].body)["bodyBytes"] as? Int == 5)
+        #expect(answers[0].headers["request-id"]?.hasPrefix("req_") == true)
+        #expect(stopped.wait(timeout: .now() + 10) == .success)
+    }
+}
+
 @Suite("Router")
 struct RouterTests {
     static var router: Router {
