@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs `work` on its own thread every `intervalSeconds` until stopped: the
-/// gateway's housekeeping (expired idempotency records).
+/// webhook worker, the gateway's housekeeping (expired idempotency records).
 final class PeriodicTask: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false

@@ -29,9 +29,7 @@ final class Webhooks: @unchecked Sendable {
     let settings: Settings
     let clockMilliseconds: @Sendable () -> Int64
     let metrics: GatewayMetrics
-    private let condition = NSCondition()
-    private var stopped = false
-    private var thread: Thread?
+    private var worker: PeriodicTask?
     /// Its own session: enough connections per host for a whole round at once, no cookies or cache.
     private let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
@@ -100,33 +98,10 @@ final class Webhooks: @unchecked Sendable {
     // MARK: delivery
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "webhooks"
-        self.thread = thread
-        thread.start()
+        worker = PeriodicTask(name: "webhooks", intervalSeconds: settings.pollSeconds) { [self] in deliverDue() }
     }
 
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func run() {
-        while true {
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                return
-            }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: settings.pollSeconds))
-            let done = stopped
-            condition.unlock()
-            if done { return }
-            deliverDue()
-        }
-    }
+    func stop() { worker?.stop() }
 
     struct Due {
         let eventID: String
