@@ -40,8 +40,6 @@ public final class GatewayStore: @unchecked Sendable {
         connection = try database.connect()
     }
 
-    var dialect: SQLDialect { connection.dialect }
-
     /// Runs `body` on the gateway's connection (reads of committed rows; small writes).
     func withConnection<Result>(_ body: (any SQLConnection) throws -> Result) rethrows -> Result {
         try locked { try body(connection) }

@@ -1,7 +1,8 @@
 /// Items of named lists that change while the engine runs (the gateway's
 /// `/v1/lists/{name}/items`), looked up when a rule is evaluated rather than
-/// compiled in. A caller sets one snapshot on the record it evaluates, so all
-/// checks of one decision see the same items.
+/// compiled in. A caller sets them on the record it evaluates (the gateway:
+/// the merchant's lists in the request's mode); an item added while a decision
+/// runs may be seen by that decision's later checks, never by earlier ones.
 public protocol RuntimeLists: AnyObject, Sendable {
     func contains(_ value: String, inList name: String) -> Bool
 }
