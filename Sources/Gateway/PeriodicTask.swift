@@ -5,9 +5,12 @@ import Foundation
 final class PeriodicTask: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
+    /// Signaled when the thread has returned.
+    private let finished = DispatchSemaphore(value: 0)
 
     init(name: String, intervalSeconds: Double, _ work: @escaping @Sendable () -> Void) {
         let thread = Thread { [self] in
+            defer { finished.signal() }
             while true {
                 condition.lock()
                 if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: intervalSeconds)) }
@@ -21,10 +24,13 @@ final class PeriodicTask: @unchecked Sendable {
         thread.start()
     }
 
+    /// Stops and waits for a run in progress to end, so nothing it uses is torn down under it.
     func stop() {
         condition.lock()
+        let already = stopped
         stopped = true
         condition.broadcast()
         condition.unlock()
+        if !already { finished.wait() }
     }
 }

@@ -101,7 +101,11 @@ final class Webhooks: @unchecked Sendable {
         worker = PeriodicTask(name: "webhooks", intervalSeconds: settings.pollSeconds) { [self] in deliverDue() }
     }
 
-    func stop() { worker?.stop() }
+    /// Stops the worker after its current round, then the session (no transfer left running at exit).
+    func stop() {
+        worker?.stop()
+        session.invalidateAndCancel()
+    }
 
     struct Due {
         let eventID: String

@@ -70,8 +70,9 @@ struct NoCardNumberAtRestTests {
         }
         process.interrupt()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
         try log.close()
+        let logTail = ((try? String(contentsOf: logURL, encoding: .utf8)) ?? "").split(separator: "\n").suffix(15).joined(separator: "\n")
+        #expect(process.terminationStatus == 0, "the log's end:\n\(logTail)")
         var files: [URL] = [logURL]
         let data = directory.appendingPathComponent("data")
         for name in try FileManager.default.contentsOfDirectory(atPath: data.path) { files.append(data.appendingPathComponent(name)) }
