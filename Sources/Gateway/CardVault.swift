@@ -1,3 +1,4 @@
+import TollgateCore
 import COpenSSL
 import Foundation
 
@@ -85,26 +86,10 @@ public final class CardVault: Sendable {
 public enum KeyMaterial {
     public static func bytes(hex: String) -> [UInt8]? {
         let text = Array(hex.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-        guard text.count % 2 == 0, !text.isEmpty else { return nil }
-        var bytes: [UInt8] = []
-        var index = 0
-        while index < text.count {
-            guard let byte = UInt8(String(decoding: text[index..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-            index += 2
-        }
-        return bytes
+        return text.isEmpty ? nil : Hex.decode(text)
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     /// `environment` when set, else the key in `path` (made, 0600, when absent).
     public static func load(environment value: String?, path: String, bytes count: Int) throws -> [UInt8] {

@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// `SQLStatement` on PostgreSQL: the `?` placeholders become `$1…`, values are
 /// sent as text (blobs as `\x…` hex, bytea's text form), and the statement is
 /// prepared once per connection and SQL text. It runs at the first `step`;
@@ -50,7 +52,7 @@ public final class PostgresStatement: SQLStatement {
 
     public func bind(_ index: Int32, _ value: Int64) throws(PostgresError) { try set(index, String(value)) }
     public func bind(_ index: Int32, _ value: String) throws(PostgresError) { try set(index, value) }
-    public func bind(_ index: Int32, blob: [UInt8]) throws(PostgresError) { try set(index, "\\x" + PostgresStatement.hex(blob)) }
+    public func bind(_ index: Int32, blob: [UInt8]) throws(PostgresError) { try set(index, "\\x" + Hex.encode(blob)) }
     public func bindNull(_ index: Int32) throws(PostgresError) { try set(index, nil) }
 
     @discardableResult
@@ -77,34 +79,7 @@ public final class PostgresStatement: SQLStatement {
         guard let text = result?.text(row, Int(column)) else { return [] }
         let digits = Array(text.utf8)
         guard digits.count >= 2, digits[0] == UInt8(ascii: "\\"), digits[1] == UInt8(ascii: "x") else { return [] }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((digits.count - 2) / 2)
-        var index = 2
-        while index + 1 < digits.count {
-            bytes.append(PostgresStatement.nibble(digits[index]) << 4 | PostgresStatement.nibble(digits[index + 1]))
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8 {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: 0
-        }
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.decode(digits.dropFirst(2)) ?? []
     }
 }
 
